@@ -1,0 +1,61 @@
+using DeepSeekMesh.Model.Config;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DeepSeekMesh.Model.Layers;
+
+/// <summary>
+/// DeepSeek-V3's router: sigmoid affinities; the correction bias only decides WHICH experts are
+/// chosen; groups are ranked by the sum of their two best biased scores and only topk_group groups
+/// stay eligible; the top-k experts among them are weighted by their UNBIASED scores, normalized to
+/// sum 1, times routed_scaling_factor.
+/// </summary>
+public sealed class Gate : IDisposable
+{
+    readonly Tensor _weight; // [n_routed_experts, hidden]
+    readonly Tensor _bias;   // [n_routed_experts]
+    readonly ModelConfig _c;
+
+    public Gate(Tensor weight, Tensor bias, ModelConfig config)
+    {
+        _weight = weight;
+        _bias = bias;
+        _c = config;
+    }
+
+    /// <summary>The gate's tensors, kept in the compute dtype (the reference keeps them in fp32).</summary>
+    public static Gate Load(LoadContext ctx, int layer)
+    {
+        var c = ctx.Config;
+        var p = $"model.layers.{layer}.mlp.gate";
+        using var weight = ctx.Matrix($"{p}.weight", c.NRoutedExperts, c.HiddenSize, ScalarType.Float32);
+        return new Gate(weight.to(ctx.Options.ComputeDtype), ctx.Vector($"{p}.e_score_correction_bias", c.NRoutedExperts), c);
+    }
+
+    public (Tensor Weights, Tensor Indices) Forward(Tensor x) // [T, hidden] -> [T, k] float, [T, k] int64
+    {
+        using var scope = NewDisposeScope();
+        long T = x.shape[0];
+        var scores = F.linear(x, _weight).sigmoid(); // [T, E]
+        var biased = scores + _bias; // [T, E]
+        if (_c.NGroup > 1)
+        {
+            var grouped = biased.view(T, _c.NGroup, -1); // [T, G, E/G]
+            var groupScores = grouped.topk(2, dim: -1).values.sum(-1); // [T, G]
+            var keep = groupScores.topk(_c.TopkGroup, dim: -1).indexes; // [T, topk_group]
+            var drop = ones(T, _c.NGroup, ScalarType.Bool, x.device).scatter(1, keep, zeros_like(keep, ScalarType.Bool)); // [T, G]
+            biased = grouped.masked_fill(drop.unsqueeze(-1), double.NegativeInfinity).flatten(1); // [T, E]
+        }
+        var indices = biased.topk(_c.NumExpertsPerTok, dim: -1).indexes; // [T, k]
+        var weights = scores.gather(1, indices); // [T, k]
+        if (_c.NormTopkProb) weights = weights / weights.sum(-1, keepdim: true); // [T, k]
+        weights = weights * _c.RoutedScalingFactor; // [T, k]
+        return (weights.MoveToOuterDisposeScope(), indices.MoveToOuterDisposeScope());
+    }
+
+    public void Dispose()
+    {
+        _weight.Dispose();
+        _bias.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+using DeepSeekMesh.Model.Config;
+using DeepSeekMesh.Model.Weights;
+using static TorchSharp.torch;
+
+namespace DeepSeekMesh.Model.Layers;
+
+/// <summary>What a layer needs to load its weights: the checkpoint, the config and the numeric options.</summary>
+public sealed record LoadContext(Checkpoint Checkpoint, ModelConfig Config, ModelOptions Options)
+{
+    public Linear Linear(string name, long outFeatures, long inFeatures) =>
+        new(Checkpoint.Load(name, [outFeatures, inFeatures], Options.WeightDtype, Options.Device));
+
+    /// <summary>Norm weights, biases and other small vectors stay in the compute dtype.</summary>
+    public Tensor Vector(string name, long length) =>
+        Checkpoint.Load(name, [length], ScalarType.Float32, Options.Device).to(Options.ComputeDtype);
+
+    public Tensor Matrix(string name, long rows, long cols, ScalarType dtype) =>
+        Checkpoint.Load(name, [rows, cols], dtype, Options.Device);
+}

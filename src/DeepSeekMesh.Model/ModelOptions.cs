@@ -1,0 +1,25 @@
+using static TorchSharp.torch;
+
+namespace DeepSeekMesh.Model;
+
+/// <summary>How the MLA attention is evaluated; both give the same numbers (tested).</summary>
+public enum AttentionImpl
+{
+    /// <summary>Naive (per-head k/v expanded from the latent) for prefill chunks, absorbed for single-token decode.</summary>
+    Auto,
+    /// <summary>Expand kv_b_proj over the cached latents: cheaper for long prefill chunks.</summary>
+    Naive,
+    /// <summary>Fold kv_b_proj into the query and the output: attention runs on the latent cache directly.</summary>
+    Absorb,
+}
+
+/// <summary>Numeric and placement settings of a loaded model.</summary>
+public sealed record ModelOptions
+{
+    /// <summary>Activations and KV cache. Float32 on CPUs without bf16 arithmetic.</summary>
+    public ScalarType ComputeDtype { get; init; } = ScalarType.Float32;
+    /// <summary>How projection weights are held in memory: Float32, or BFloat16 to halve memory traffic.</summary>
+    public ScalarType WeightDtype { get; init; } = ScalarType.Float32;
+    public Device Device { get; init; } = CPU;
+    public AttentionImpl Attention { get; init; } = AttentionImpl.Auto;
+}
