@@ -114,6 +114,10 @@ public sealed class Tokenizer
 
     public IReadOnlyList<AddedToken> AddedTokens { get; }
 
+    internal BytePairEncoder Bpe => _bpe;
+
+    internal PreTokenizer PreTokenizerPipeline => _preTokenizer;
+
     /// <summary>Encodes with <see cref="AddBosToken"/> deciding whether BOS is prepended.</summary>
     public int[] Encode(string text) => Encode(text, AddBosToken);
 
