@@ -69,4 +69,25 @@ public static class ElementDecoder
                 output[c] = table[row[c]] * rowScales[c / blockCols];
         }
     }
+
+    /// <summary>The F8 E4M3 byte nearest to <paramref name="value"/> (saturating at ±448, ties to even mantissa).</summary>
+    public static byte FloatToFp8E4M3(float value)
+    {
+        if (float.IsNaN(value)) return 0x7F;
+        byte sign = value < 0 ? (byte)0x80 : (byte)0;
+        float magnitude = Math.Min(Math.Abs(value), 448f);
+        int lo = 0, hi = 0x7E; // positive finite codes are ordered by value
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (Fp8E4M3[mid] <= magnitude) lo = mid; else hi = mid - 1;
+        }
+        int best = lo;
+        if (lo < 0x7E)
+        {
+            float below = magnitude - Fp8E4M3[lo], above = Fp8E4M3[lo + 1] - magnitude;
+            if (above < below || (above == below && (lo & 1) == 1)) best = lo + 1;
+        }
+        return (byte)(sign | best);
+    }
 }

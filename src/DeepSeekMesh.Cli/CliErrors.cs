@@ -1,0 +1,28 @@
+using DeepSeekMesh.Model.Config;
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Weights;
+using DeepSeekMesh.Sampling;
+
+namespace DeepSeekMesh.Cli;
+
+/// <summary>Errors a user can cause become one line on stderr and exit code 1; bugs keep their stack trace.</summary>
+public static class CliErrors
+{
+    public static int Run(Func<int> command)
+    {
+        try
+        {
+            return command();
+        }
+        catch (Exception e) when (e is ModelConfigException or WeightFormatException or SamplingParamsException
+                                      or ContextLengthException or ArgumentException or FileNotFoundException
+                                      or DirectoryNotFoundException or UsageException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}
+
+/// <summary>A command line that parses but asks for something impossible.</summary>
+public sealed class UsageException(string message) : Exception(message);

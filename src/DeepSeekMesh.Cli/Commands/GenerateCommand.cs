@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Sampling;
+
+namespace DeepSeekMesh.Cli.Commands;
+
+/// <summary>
+/// <c>dsmesh generate --model DIR --tokens 1,2,3 --max-tokens N --temperature 0 --json [--logits]</c>:
+/// generates over the KV cache and prints the tokens (and per-token logits, and timing) as JSON.
+/// </summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var tokens = CliOptions.Tokens(required: true);
+        var maxTokens = new Option<int>("--max-tokens") { Description = "tokens to generate", DefaultValueFactory = _ => 16 };
+        var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0f };
+        var topP = new Option<float>("--top-p") { Description = "nucleus sampling mass in (0, 1]", DefaultValueFactory = _ => 1f };
+        var topK = new Option<int>("--top-k") { Description = "sample among the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong?>("--seed") { Description = "random seed: the same seed gives the same output" };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating past the end-of-sequence token" };
+        var json = new Option<bool>("--json") { Description = "print {\"tokens\", \"logits\", \"timing\"} as JSON" };
+        var logits = new Option<bool>("--logits") { Description = "with --json: include the logits that chose each token" };
+        var weights = CliOptions.WeightDtype();
+        var threads = CliOptions.Threads();
+        var command = new Command("generate", "Generate tokens after a prompt")
+        {
+            model, tokens, maxTokens, temperature, topP, topK, seed, ignoreEos, json, logits, weights, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var prompt = CliOptions.ParseTokens(parse.GetValue(tokens)!);
+            var sampling = new SamplingParams
+            {
+                Temperature = parse.GetValue(temperature),
+                TopP = parse.GetValue(topP),
+                TopK = parse.GetValue(topK),
+                Seed = parse.GetValue(seed),
+                MaxTokens = parse.GetValue(maxTokens),
+                IgnoreEos = parse.GetValue(ignoreEos),
+            };
+            var clock = Stopwatch.StartNew();
+            using var transformer = CliOptions.Load(parse.GetValue(model)!, CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads)));
+            double loadSeconds = clock.Elapsed.TotalSeconds;
+            bool keepLogits = parse.GetValue(logits);
+            var (results, timing) = new Generator(transformer).Generate([new GenerationRequest(prompt, sampling)], keepLogits);
+            var result = results[0];
+            if (!parse.GetValue(json))
+            {
+                Console.Out.WriteLine(string.Join(",", result.Tokens.Select(t => t.TokenId)));
+                return 0;
+            }
+            using var writer = new Utf8JsonWriter(Console.OpenStandardOutput());
+            writer.WriteStartObject();
+            writer.WriteStartArray("tokens");
+            foreach (var t in result.Tokens) writer.WriteNumberValue(t.TokenId);
+            writer.WriteEndArray();
+            if (result.Logits is { } rows)
+            {
+                writer.WriteStartArray("logits");
+                foreach (var row in rows)
+                {
+                    writer.WriteStartArray();
+                    foreach (var v in row) writer.WriteNumberValue(v);
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndArray();
+            }
+            writer.WriteString("finish_reason", result.FinishReason == FinishReason.Stop ? "stop" : "length");
+            writer.WriteStartObject("timing");
+            writer.WriteNumber("load_s", Math.Round(loadSeconds, 4));
+            writer.WriteNumber("prefill_s", Math.Round(timing.PrefillSeconds, 4));
+            writer.WriteNumber("decode_tokens_per_s", Math.Round(timing.DecodeTokensPerSecond, 3));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.Flush();
+            Console.Out.WriteLine();
+            return 0;
+        });
+        return command;
+    }
+}

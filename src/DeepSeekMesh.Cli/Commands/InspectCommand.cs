@@ -1,0 +1,41 @@
+using System.CommandLine;
+using DeepSeekMesh.Model.Config;
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Weights;
+using TorchSharp;
+
+namespace DeepSeekMesh.Cli.Commands;
+
+/// <summary><c>dsmesh inspect --model DIR</c>: the architecture, stored sizes, bytes per routed expert and KV cache per token.</summary>
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var command = new Command("inspect", "Summarize a model directory without loading its weights") { model };
+        command.SetAction(parse =>
+        {
+            var dir = parse.GetValue(model)!.FullName;
+            var c = ModelConfig.Load(dir);
+            using var checkpoint = Checkpoint.Open(dir);
+            var names = checkpoint.TensorNames.ToList();
+            long total = names.Sum(n => checkpoint.Find(n).Entry.ByteCount);
+            var expertLayer = Enumerable.Range(0, c.NumHiddenLayers).FirstOrDefault(c.IsMoeLayer, -1);
+            long expertBytes = expertLayer < 0 ? 0 : checkpoint.StoredBytes(
+                new[] { "gate_proj", "up_proj", "down_proj" }.Select(m => $"model.layers.{expertLayer}.mlp.experts.0.{m}.weight"));
+            var dtypes = names.GroupBy(n => checkpoint.Find(n).Entry.DType).Select(g => $"{g.Key}×{g.Count()}");
+            var o = Console.Out;
+            o.WriteLine($"model            {dir}");
+            o.WriteLine($"architecture     DeepSeek-V3: {c.NumHiddenLayers} layers ({c.FirstKDenseReplace} dense, {c.NumHiddenLayers - c.FirstKDenseReplace} MoE), hidden {c.HiddenSize}, vocab {c.VocabSize}");
+            o.WriteLine($"attention        MLA: {c.NumAttentionHeads} heads, q_lora {c.QLoraRank}, kv_lora {c.KvLoraRank}, nope {c.QkNopeHeadDim}, rope {c.QkRopeHeadDim}, v {c.VHeadDim}");
+            o.WriteLine($"rope             theta {c.RopeTheta}{(c.RopeScaling is { } y ? $", YaRN ×{y.Factor} from {y.OriginalMaxPositionEmbeddings}, mscale² {y.SoftmaxMscale * y.SoftmaxMscale:F4}" : "")}, context {c.MaxPositionEmbeddings}");
+            o.WriteLine($"experts          {c.NRoutedExperts} routed (intermediate {c.MoeIntermediateSize}) + {c.NSharedExperts} shared; top-{c.NumExpertsPerTok} in {c.TopkGroup} of {c.NGroup} groups; routed scale {c.RoutedScalingFactor}");
+            o.WriteLine($"quantization     {(c.WeightBlockSize is { } b ? $"FP8 E4M3, {b[0]}x{b[1]} block scales" : "none")}");
+            o.WriteLine($"tensors          {names.Count} ({string.Join(", ", dtypes)}), {total:N0} bytes ({total / 1e9:F3} GB)");
+            o.WriteLine($"routed expert    {expertBytes:N0} bytes each; {(long)c.NRoutedExperts * (c.NumHiddenLayers - c.FirstKDenseReplace)} expert grains");
+            o.WriteLine($"KV cache         {LatentCache.BytesPerToken(c, torch.ScalarType.Float32):N0} bytes per token in f32 ({LatentCache.BytesPerToken(c, torch.ScalarType.BFloat16):N0} in bf16)");
+            return 0;
+        });
+        return command;
+    }
+}

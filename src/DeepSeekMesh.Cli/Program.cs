@@ -1,0 +1,13 @@
+using System.CommandLine;
+using DeepSeekMesh.Cli;
+using DeepSeekMesh.Cli.Commands;
+
+var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architecture models from an Orleans cluster")
+{
+    LogitsCommand.Create(),
+    GenerateCommand.Create(),
+    InspectCommand.Create(),
+    InitModelCommand.Create(),
+    BenchCommand.Create(),
+};
+return CliErrors.Run(() => root.Parse(args).Invoke());
