@@ -72,6 +72,44 @@ internal static class VectorMath
         return m;
     }
 
+    // Cody-Waite split of ln 2: the high part has few significant bits, so n * Ln2Hi is exact for |n| <= 128.
+    private const float Log2E = 1.44269504088896341f;
+    private const float Ln2Hi = 0.693359375f;
+    private const float Ln2Lo = -2.12194440e-4f;
+    private const float ExpMaxInput = 88.0f;          // exp(88) ~ 1.65e38 < float.MaxValue
+    private const float ExpMinInput = -87.33654475f;  // ln(2^-126): below this the result is flushed to 0
+
+    /// <summary>
+    /// exp for 8 floats: range reduction x = n ln2 + r with |r| &lt;= ln2/2, then the degree-7 Taylor polynomial of e^r
+    /// (truncation error &lt; 6e-9, below float precision) and 2^n built in the exponent bits. About 2 ulp; results
+    /// below 2^-126 are flushed to 0; -inf gives 0, NaN gives NaN. Uses only plain multiplies and adds (no FMA), so
+    /// results are identical on every machine. Several times faster than the runtime's Vector256.Exp.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        var lo = Vector256.Create(ExpMinInput);
+        var xc = Vector256.Min(Vector256.Max(x, lo), Vector256.Create(ExpMaxInput));
+        var n = Vector256.Round(xc * Vector256.Create(Log2E));
+        var r = (xc - n * Vector256.Create(Ln2Hi)) - n * Vector256.Create(Ln2Lo);
+        var p = Vector256.Create(1f / 5040f);
+        p = p * r + Vector256.Create(1f / 720f);
+        p = p * r + Vector256.Create(1f / 120f);
+        p = p * r + Vector256.Create(1f / 24f);
+        p = p * r + Vector256.Create(1f / 6f);
+        p = p * r + Vector256.Create(0.5f);
+        p = p * r + Vector256<float>.One;
+        p = p * r + Vector256<float>.One;
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        var result = p * scale;
+        result = Vector256.ConditionalSelect(Vector256.LessThan(x, lo), Vector256<float>.Zero, result);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
+    }
+
+    /// <summary>Scalar <see cref="Exp(Vector256{float})"/>, bit-identical to the vector lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float x) => Exp(Vector256.Create(x)).ToScalar();
+
     /// <summary>Index of the first element equal to <paramref name="value"/>, or -1.</summary>
     public static int IndexOfFirstEqual(ReadOnlySpan<float> x, float value)
     {
@@ -156,14 +194,14 @@ internal static class VectorMath
             var a3 = Vector256<float>.Zero;
             for (; i <= blockEnd - 4 * W; i += 4 * W)
             {
-                a0 += Vector256.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
-                a1 += Vector256.Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + W)) - s);
-                a2 += Vector256.Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + 2 * W)) - s);
-                a3 += Vector256.Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + 3 * W)) - s);
+                a0 += Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
+                a1 += Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + W)) - s);
+                a2 += Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + 2 * W)) - s);
+                a3 += Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + 3 * W)) - s);
             }
             sum += HorizontalSum((a0 + a1) + (a2 + a3));
         }
-        for (; i < n; i++) sum += MathF.Exp(x[i] - shift);
+        for (; i < n; i++) sum += Exp(x[i] - shift);
         return sum;
     }
 
@@ -190,8 +228,8 @@ internal static class VectorMath
             var a1 = Vector256<float>.Zero;
             for (; i <= end - 2 * W; i += 2 * W)
             {
-                var e0 = Vector256.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
-                var e1 = Vector256.Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + W)) - s);
+                var e0 = Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
+                var e1 = Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + W)) - s);
                 e0.StoreUnsafe(ref d, (nuint)i);
                 e1.StoreUnsafe(ref d, (nuint)(i + W));
                 a0 += e0;
@@ -200,7 +238,7 @@ internal static class VectorMath
             double bs = HorizontalSum(a0 + a1);
             for (; i < end; i++)
             {
-                float e = MathF.Exp(x[i] - shift);
+                float e = Exp(x[i] - shift);
                 dst[i] = e;
                 bs += e;
             }

@@ -37,6 +37,26 @@ public class VectorMathTests
     }
 
     [Fact]
+    public void FastExp_IsAccurateOverTheUsedRange()
+    {
+        double worst = 0;
+        for (double x = -87.0; x <= 88.0; x += 0.000731)
+        {
+            float f = (float)x;
+            double exact = Math.Exp(f);
+            double rel = Math.Abs(VectorMath.Exp(f) - exact) / exact;
+            worst = Math.Max(worst, rel);
+        }
+        Assert.True(worst < 3e-7, $"worst relative error {worst:E2}");
+        Assert.Equal(1f, VectorMath.Exp(0f));
+        Assert.Equal(0f, VectorMath.Exp(-88f));
+        Assert.Equal(0f, VectorMath.Exp(-1000f));
+        Assert.Equal(0f, VectorMath.Exp(float.NegativeInfinity));
+        Assert.True(float.IsNaN(VectorMath.Exp(float.NaN)));
+        Assert.True(float.IsFinite(VectorMath.Exp(1000f)));
+    }
+
+    [Fact]
     public void Exp_OfNegativeInfinity_IsZero()
     {
         var x = new float[40];

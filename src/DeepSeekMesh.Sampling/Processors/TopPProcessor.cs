@@ -6,19 +6,20 @@ namespace DeepSeekMesh.Sampling.Processors;
 
 /// <summary>
 /// Top-p (nucleus): keeps the smallest set of best candidates whose probability mass (softmax over the current
-/// candidates, i.e. after temperature, min-p and top-k) reaches <c>top_p</c>. Walking candidates best first, a
-/// token is kept while the mass of the tokens strictly before it is below top_p; the best token is always kept.
-/// This is the same set vLLM's ascending-cumsum mask (<c>cumsum &lt;= 1 - p</c> removed) keeps.
+/// candidates, i.e. after temperature, min-p and top-k) reaches <c>top_p</c>. Walking candidates best first
+/// (ties: lower id first), a token is kept while the mass of the tokens before it is below top_p; the best token is
+/// always kept. This is the set vLLM's ascending-cumsum mask (<c>cumsum &lt;= 1 - p</c> removed) keeps.
 /// <para>
-/// Truncated input (after top-k): sort the few candidates and walk them. Dense input: one vector pass measures
-/// the mass above a ladder of logit thresholds; tokens above the last threshold whose mass is still below top_p
-/// are kept without sorting, and only the band between that threshold and the first one that reaches top_p is
-/// sorted. No full-vocabulary sort unless the distribution is nearly flat.
+/// Truncated input (after top-k): sort the few candidates and walk them.
+/// Dense input, without sorting the vocabulary: (1) one vector pass computes the weights exp(l - max) and the mass
+/// above a ladder of logit thresholds; (2) the tokens between the last threshold whose mass is below top_p and the
+/// first one that reaches it (the "band") are gathered; (3) a weighted quickselect over the band finds the boundary
+/// token; (4) everything below the boundary is masked to -inf, so the state stays dense.
 /// </para>
 /// </summary>
 public sealed class TopPProcessor : ILogitsProcessor
 {
-    // Distances below the max logit (in scaled-logit units = nats of probability ratio) for the mass ladder.
+    // Distances below the max logit (scaled-logit units, i.e. nats of probability ratio) for the mass ladder.
     private static readonly float[] s_ladder = [0.5f, 1f, 2f, 3f, 4f, 6f, 8f, 12f, 16f, 24f];
 
     public TopPProcessor(float topP)
@@ -50,7 +51,7 @@ public sealed class TopPProcessor : ILogitsProcessor
         double total = 0;
         for (int i = 0; i < ids.Length; i++)
         {
-            float e = MathF.Exp(logits[ids[i]] - max);
+            float e = VectorMath.Exp(logits[ids[i]] - max);
             w[i] = e;
             total += e;
         }
@@ -66,72 +67,158 @@ public sealed class TopPProcessor : ILogitsProcessor
     {
         var logits = state.Logits;
         float max = VectorMath.Max(logits);
-        if (float.IsNegativeInfinity(max)) return;
+        if (float.IsNegativeInfinity(max) || float.IsNaN(max)) return;
 
+        var weights = state.Scratch.AsSpan(0, logits.Length);
         int levels = s_ladder.Length;
         Span<double> mass = stackalloc double[levels + 1]; // mass[levels] = total
-        MassLadder(logits, max, mass);
+        MassLadder(logits, max, weights, mass);
         double target = TopP * mass[levels];
 
         int level = 0;
         while (level < levels && mass[level] < target) level++;
-        float bandLow = level < levels ? max - s_ladder[level] : float.NegativeInfinity;     // band: [bandLow, sureLow)
-        float sureLow = level > 0 ? max - s_ladder[level - 1] : float.PositiveInfinity;      // sure: >= sureLow
+        float bandLow = level < levels ? max - s_ladder[level] : float.NegativeInfinity; // band: [bandLow, sureLow)
+        float sureLow = level > 0 ? max - s_ladder[level - 1] : float.PositiveInfinity;  // kept for sure: >= sureLow
+        double cum = level > 0 ? mass[level - 1] : 0.0;
+        bool anyKept = level > 0; // the max token is always >= sureLow when level > 0
 
-        // Gather: sure tokens straight into the candidate list, band tokens into pairs for sorting.
-        var ids = state.CandidateBuffer;
-        var pairs = state.Pairs;
-        int nSure = 0, nBand = 0;
-        double cum = 0;
+        // Gather the band.
+        var band = state.Pairs;
+        int nBand = 0;
         ref float r = ref MemoryMarshal.GetReference(logits);
         int n = logits.Length, i = 0, W = Vector256<float>.Count;
         var lowV = Vector256.Create(bandLow);
+        var highV = Vector256.Create(sureLow);
+        var ninf = Vector256.Create(float.NegativeInfinity);
         for (; i <= n - W; i += W)
         {
             var v = Vector256.LoadUnsafe(ref r, (nuint)i);
-            uint bits = (Vector256.GreaterThanOrEqual(v, lowV) & Vector256.GreaterThan(v, Vector256.Create(float.NegativeInfinity)))
+            uint bits = (Vector256.GreaterThanOrEqual(v, lowV) & Vector256.LessThan(v, highV) & Vector256.GreaterThan(v, ninf))
                 .ExtractMostSignificantBits();
             while (bits != 0)
             {
                 int j = i + BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                Take(logits[j], j);
+                band[nBand++] = new Candidate(logits[j], j);
             }
         }
         for (; i < n; i++)
         {
             float x = logits[i];
-            if (x >= bandLow && x > float.NegativeInfinity) Take(x, i);
+            if (x >= bandLow && x < sureLow && x > float.NegativeInfinity) band[nBand++] = new Candidate(x, i);
         }
 
-        var band = pairs.AsSpan(0, nBand);
-        band.Sort(new DescendingCandidateComparer());
-        int kept = nSure;
-        for (int b = 0; b < band.Length; b++)
+        // Boundary = last kept token in best-first order; everything after it is removed.
+        if (!FindBoundary(band.AsSpan(0, nBand), weights, target, ref cum, anyKept, out var boundary))
         {
-            if (kept > 0 && cum >= target) break;
-            cum += MathF.Exp(band[b].Logit - max);
-            ids[kept++] = band[b].Id;
+            // Empty band: only possible when the sure set is everything above bandLow (or bandLow is -inf).
+            if (!float.IsNegativeInfinity(bandLow)) VectorMath.MaskBelow(logits, bandLow);
+            return;
         }
-        state.CommitCandidates(kept, sortedDescending: nSure == 0);
-
-        void Take(float x, int id)
+        VectorMath.MaskBelow(logits, boundary.Logit);
+        // Tokens tied with the boundary value but after it in id order are removed too.
+        int tieStart = boundary.Id + 1;
+        if (tieStart < n)
         {
-            if (x >= sureLow)
+            var tail = logits[tieStart..];
+            int k;
+            while ((k = VectorMath.IndexOfFirstEqual(tail, boundary.Logit)) >= 0)
             {
-                ids[nSure++] = id;
-                cum += MathF.Exp(x - max);
-            }
-            else
-            {
-                pairs[nBand++] = new Candidate(x, id);
+                tail[k] = float.NegativeInfinity;
+                tail = tail[(k + 1)..];
             }
         }
     }
 
-    // mass[j] = sum of exp(l - max) over l >= max - ladder[j]; mass[ladder.Length] = sum over all.
+    /// <summary>
+    /// Weighted quickselect over the band (unordered): walks it in best-first order conceptually, adding weights to
+    /// <paramref name="cum"/> until it reaches <paramref name="target"/>, and returns the last token added.
+    /// Expected O(band) time. Returns false when the band is empty.
+    /// </summary>
+    private static bool FindBoundary(Span<Candidate> band, Span<float> weights, double target, ref double cum, bool anyKept, out Candidate boundary)
+    {
+        boundary = default;
+        bool found = false;
+        var cmp = new DescendingCandidateComparer();
+        while (band.Length > 0)
+        {
+            if (anyKept && cum >= target) return found;
+            if (band.Length <= 32)
+            {
+                band.Sort(cmp);
+                foreach (var c in band)
+                {
+                    if (anyKept && cum >= target) break;
+                    cum += weights[c.Id];
+                    boundary = c;
+                    found = anyKept = true;
+                }
+                return found;
+            }
+            // Three-way partition around a median-of-three pivot value: [> pivot | == pivot | < pivot].
+            float a = band[0].Logit, b = band[band.Length / 2].Logit, c3 = band[^1].Logit;
+            float pivot = MathF.Max(MathF.Min(a, b), MathF.Min(MathF.Max(a, b), c3));
+            int gt = 0, lt = band.Length, k = 0;
+            double upperMass = 0;
+            while (k < lt)
+            {
+                var x = band[k];
+                if (x.Logit > pivot)
+                {
+                    upperMass += weights[x.Id];
+                    band[k] = band[gt];
+                    band[gt++] = x;
+                    k++;
+                }
+                else if (x.Logit < pivot)
+                {
+                    band[k] = band[--lt];
+                    band[lt] = x;
+                }
+                else
+                {
+                    k++;
+                }
+            }
+            if (gt > 0 && cum + upperMass >= target)
+            {
+                band = band[..gt]; // boundary lies among the tokens above the pivot
+                continue;
+            }
+            // All tokens above the pivot are kept.
+            if (gt > 0)
+            {
+                cum += upperMass;
+                anyKept = true;
+                found = true;
+                boundary = FindWorst(band[..gt]);
+            }
+            // Ties at the pivot, in id order.
+            var ties = band[gt..lt];
+            ties.Sort(cmp);
+            foreach (var t in ties)
+            {
+                if (anyKept && cum >= target) return found;
+                cum += weights[t.Id];
+                boundary = t;
+                found = anyKept = true;
+            }
+            band = band[lt..];
+        }
+        return found;
+    }
+
+    private static Candidate FindWorst(ReadOnlySpan<Candidate> xs)
+    {
+        var worst = xs[0];
+        for (int i = 1; i < xs.Length; i++)
+            if (Candidate.Better(worst, xs[i])) worst = xs[i];
+        return worst;
+    }
+
+    // weights[i] = exp(l_i - max); mass[j] = sum of weights over l >= max - ladder[j]; mass[ladder.Length] = total.
     // Float lane accumulators are flushed into double every block, for a relative error near 1e-7.
-    private static void MassLadder(ReadOnlySpan<float> x, float max, Span<double> mass)
+    private static void MassLadder(ReadOnlySpan<float> x, float max, Span<float> weights, Span<double> mass)
     {
         int levels = s_ladder.Length;
         Span<Vector256<float>> acc = stackalloc Vector256<float>[levels + 1];
@@ -140,6 +227,7 @@ public sealed class TopPProcessor : ILogitsProcessor
         mass.Clear();
         var m = Vector256.Create(max);
         ref float r = ref MemoryMarshal.GetReference(x);
+        ref float wr = ref MemoryMarshal.GetReference(weights);
         int n = x.Length, i = 0, W = Vector256<float>.Count;
         while (i <= n - W)
         {
@@ -148,7 +236,8 @@ public sealed class TopPProcessor : ILogitsProcessor
             for (; i <= blockEnd - W; i += W)
             {
                 var v = Vector256.LoadUnsafe(ref r, (nuint)i);
-                var e = Vector256.Exp(v - m);
+                var e = VectorMath.Exp(v - m);
+                e.StoreUnsafe(ref wr, (nuint)i);
                 acc[levels] += e;
                 // Thresholds rise as j falls: once no lane reaches level j, none reaches the levels above it.
                 for (int j = levels - 1; j >= 0; j--)
@@ -162,7 +251,8 @@ public sealed class TopPProcessor : ILogitsProcessor
         }
         for (; i < n; i++)
         {
-            float e = MathF.Exp(x[i] - max);
+            float e = VectorMath.Exp(x[i] - max);
+            weights[i] = e;
             mass[levels] += e;
             for (int j = 0; j < levels; j++)
                 if (x[i] >= max - s_ladder[j]) mass[j] += e;
