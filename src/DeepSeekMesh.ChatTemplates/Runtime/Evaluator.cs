@@ -129,14 +129,14 @@ internal sealed class Evaluator
     {
         var source = Eval(f.Iterable, scope);
         var items = Operators.Iterate(source);
-        var loopScope = new Scope(scope);
         if (f.Filter is not null)
         {
             var kept = new List<Value>(items.Count);
             foreach (var item in items)
             {
-                Assign(f.Target, item, loopScope);
-                if (Eval(f.Filter, loopScope).IsTruthy) kept.Add(item);
+                var filterScope = new Scope(scope);
+                Assign(f.Target, item, filterScope);
+                if (Eval(f.Filter, filterScope).IsTruthy) kept.Add(item);
             }
             items = kept;
         }
@@ -147,13 +147,17 @@ internal sealed class Evaluator
             return;
         }
 
+        // "loop" lives in a frame of its own; each iteration then gets a fresh frame, so (as in Jinja)
+        // assignments in the body neither leak out of the loop nor carry over to the next iteration.
+        var loopScope = new Scope(scope);
         var loop = new LoopValue(items);
         loopScope.Set("loop", loop);
         for (int i = 0; i < items.Count; i++)
         {
             loop.Index = i;
-            Assign(f.Target, items[i], loopScope);
-            if (ExecBlock(f.Body, loopScope) == Flow.Break) break;
+            var iterationScope = new Scope(loopScope);
+            Assign(f.Target, items[i], iterationScope);
+            if (ExecBlock(f.Body, iterationScope) == Flow.Break) break;
         }
     }
 
