@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 using DeepSeekMesh.Sampling;
 
 const int Vocab = 129_280;
-int iterations = args.Length > 0 ? int.Parse(args[0]) : 5000;
+int iterations = args.Length > 0 && int.TryParse(args[0], out int it) ? it : 5000;
 int warmup = Math.Max(500, iterations / 2);
 
 // A few model-like logit vectors (Gaussian bulk plus some strong tokens), rotated between steps.
@@ -18,6 +18,17 @@ for (int i = 0; i < prompt.Length; i++) prompt[i] = prng.Next(Vocab);
 Console.WriteLine($"DeepSeekMesh.Sampling bench: vocab {Vocab}, {iterations} timed samples after {warmup} warm-up, " +
     $"{Environment.ProcessorCount} cores, Vector256 accelerated: {Vector256.IsHardwareAccelerated}, .NET {Environment.Version}");
 Console.WriteLine($"{"scenario",-58} {"median",10} {"p90",10} {"mean",10}");
+
+if (args.Contains("--kernels"))
+{
+    // Raw kernel cost, for orientation: one pass over the vocabulary.
+    var x = logitSets[0];
+    Kernel("copy 129,280 floats", () => x.AsSpan().CopyTo(logitSets[1]));
+    Kernel("max", () => DeepSeekMesh.Sampling.Bench.Probe.Max(x));
+    Kernel("sum exp (fast Exp)", () => DeepSeekMesh.Sampling.Bench.Probe.SumExp(x));
+    Kernel("sum exp (Vector256.Exp)", () => DeepSeekMesh.Sampling.Bench.Probe.SumExpRuntime(x));
+    return;
+}
 
 Run("greedy (temperature 0)", SamplingParams.Greedy);
 Run("greedy + logprobs 5", SamplingParams.Greedy with { Logprobs = 5 });
@@ -58,6 +69,20 @@ void Run(string name, SamplingParams p)
     foreach (long t in ticks) mean += us(t);
     mean /= ticks.Length;
     Console.WriteLine($"{name,-58} {us(ticks[ticks.Length / 2]),7:F1} us {us(ticks[ticks.Length * 9 / 10]),7:F1} us {mean,7:F1} us   (checksum {checksum % 1000})");
+}
+
+void Kernel(string name, Action a)
+{
+    for (int i = 0; i < 500; i++) a();
+    var t = new long[2000];
+    for (int i = 0; i < t.Length; i++)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        a();
+        t[i] = Stopwatch.GetTimestamp() - t0;
+    }
+    Array.Sort(t);
+    Console.WriteLine($"{"kernel: " + name,-58} {t[t.Length / 2] * 1e6 / Stopwatch.Frequency,7:F1} us");
 }
 
 static Dictionary<int, float> Bias() => new() { [10] = 5f, [20] = -100f, [30] = 2.5f, [40] = -3f };

@@ -104,12 +104,17 @@ public sealed class Sampler
         if (logits.Length != VocabSize)
             throw new ArgumentException($"Expected {VocabSize} logits, got {logits.Length}.", nameof(logits));
 
+        // Raw-logit top candidates for logprobs (selected first: in plain greedy decoding they also give the argmax).
+        Span<Candidate> best = stackalloc Candidate[_numLogprobs >= 0 ? Math.Max(1, _numLogprobs) : 0];
+        int nBest = _numLogprobs >= 0 ? VectorMath.SelectTop(logits, best.Length, best) : 0;
+
         int token;
         if (Params.IsGreedy)
         {
             if (_argmaxProcessors.Length == 0)
             {
-                token = VectorMath.ArgMax(logits);
+                // SelectTop and ArgMax share the tie rule (lowest id). NaN logits are caught by ComputeLogprobs.
+                token = nBest > 0 ? best[0].Id : VectorMath.ArgMax(logits);
             }
             else
             {
@@ -129,7 +134,7 @@ public sealed class Sampler
         int rank = 0;
         IReadOnlyList<TokenLogprob> top = Array.Empty<TokenLogprob>();
         if (_numLogprobs >= 0)
-            (logprob, rank, top) = ComputeLogprobs(logits, token, _numLogprobs);
+            (logprob, rank, top) = ComputeLogprobs(logits, token, _numLogprobs, best[..nBest]);
 
         History.Append(token);
         bool isStop = _stopIds.Contains(token);
@@ -149,20 +154,41 @@ public sealed class Sampler
 
     /// <summary>
     /// Log-softmax of the raw logits: the logprob and 1-based rank (number of tokens at least as likely) of
-    /// <paramref name="tokenId"/>, and the <paramref name="topN"/> most likely tokens sorted descending.
+    /// <paramref name="tokenId"/>, and the <paramref name="topN"/> (at most 20) most likely tokens sorted descending
+    /// (ties: lower id first).
     /// </summary>
     public static (float Logprob, int Rank, IReadOnlyList<TokenLogprob> Top) ComputeLogprobs(ReadOnlySpan<float> logits, int tokenId, int topN)
     {
-        float max = VectorMath.Max(logits);
-        float lse = max + (float)Math.Log(VectorMath.SumExp(logits, max));
-        float chosen = logits[tokenId];
-        int rank = VectorMath.CountGreaterOrEqual(logits, chosen);
-        if (topN <= 0) return (chosen - lse, rank, Array.Empty<TokenLogprob>());
-
-        Span<Candidate> best = stackalloc Candidate[Math.Min(topN, SamplingParams.MaxLogprobs)];
+        Span<Candidate> best = stackalloc Candidate[Math.Clamp(topN, 1, SamplingParams.MaxLogprobs)];
         int n = VectorMath.SelectTop(logits, best.Length, best);
-        var top = new TokenLogprob[n];
-        for (int i = 0; i < n; i++) top[i] = new TokenLogprob(best[i].Id, best[i].Logit - lse);
+        return ComputeLogprobs(logits, tokenId, topN, best[..n]);
+    }
+
+    // best = the top candidates of the raw logits (from SelectTop), at least one unless all logits are -inf.
+    private static (float Logprob, int Rank, IReadOnlyList<TokenLogprob> Top) ComputeLogprobs(
+        ReadOnlySpan<float> logits, int tokenId, int topN, ReadOnlySpan<Candidate> best)
+    {
+        // The max comes free from the selection (it skips -inf; an all -inf vector gives -inf logprobs).
+        float max = best.Length > 0 ? best[0].Logit : VectorMath.Max(logits);
+        double sum = float.IsNegativeInfinity(max) ? 1.0 : VectorMath.SumExp(logits, max);
+        if (double.IsNaN(sum)) throw new ArgumentException("Logits contain NaN.", nameof(logits));
+        float lse = max + (float)Math.Log(sum);
+        float chosen = logits[tokenId];
+        // Rank: if the chosen token beats the last selected one, the selection already holds every token >= it.
+        int rank;
+        if (best.Length > 0 && chosen > best[^1].Logit)
+        {
+            rank = 0;
+            foreach (var c in best) if (c.Logit >= chosen) rank++;
+        }
+        else
+        {
+            rank = VectorMath.CountGreaterOrEqual(logits, chosen);
+        }
+        if (topN <= 0) return (chosen - lse, rank, Array.Empty<TokenLogprob>());
+        int count = Math.Min(topN, best.Length);
+        var top = new TokenLogprob[count];
+        for (int i = 0; i < count; i++) top[i] = new TokenLogprob(best[i].Id, best[i].Logit - lse);
         return (chosen - lse, rank, top);
     }
 

@@ -41,6 +41,7 @@ internal static class VectorMath
 {
     private static readonly int W = Vector256<float>.Count; // 8
 
+    /// <summary>Largest element; NaN if any element is NaN.</summary>
     public static float Max(ReadOnlySpan<float> x)
     {
         if (x.IsEmpty) throw new ArgumentException("Empty span.", nameof(x));
@@ -53,13 +54,22 @@ internal static class VectorMath
             var m1 = Vector256.LoadUnsafe(ref r, (nuint)W);
             var m2 = Vector256.LoadUnsafe(ref r, (nuint)(2 * W));
             var m3 = Vector256.LoadUnsafe(ref r, (nuint)(3 * W));
+            var nan = Vector256<float>.Zero;
             for (i = 4 * W; i <= n - 4 * W; i += 4 * W)
             {
-                m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref r, (nuint)i));
-                m1 = Vector256.Max(m1, Vector256.LoadUnsafe(ref r, (nuint)(i + W)));
-                m2 = Vector256.Max(m2, Vector256.LoadUnsafe(ref r, (nuint)(i + 2 * W)));
-                m3 = Vector256.Max(m3, Vector256.LoadUnsafe(ref r, (nuint)(i + 3 * W)));
+                var v0 = Vector256.LoadUnsafe(ref r, (nuint)i);
+                var v1 = Vector256.LoadUnsafe(ref r, (nuint)(i + W));
+                var v2 = Vector256.LoadUnsafe(ref r, (nuint)(i + 2 * W));
+                var v3 = Vector256.LoadUnsafe(ref r, (nuint)(i + 3 * W));
+                m0 = Vector256.MaxNative(m0, v0);
+                m1 = Vector256.MaxNative(m1, v1);
+                m2 = Vector256.MaxNative(m2, v2);
+                m3 = Vector256.MaxNative(m3, v3);
+                // x != x only for NaN; MaxNative alone would drop NaNs.
+                nan |= ~Vector256.Equals(v0, v0) | ~Vector256.Equals(v1, v1) | ~Vector256.Equals(v2, v2) | ~Vector256.Equals(v3, v3);
             }
+            nan |= ~Vector256.Equals(m0, m0) | ~Vector256.Equals(m1, m1) | ~Vector256.Equals(m2, m2) | ~Vector256.Equals(m3, m3);
+            if (nan != Vector256<float>.Zero) return float.NaN;
             var mv = Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3));
             m = mv[0];
             for (int l = 1; l < W; l++) m = MathF.Max(m, mv[l]);
@@ -89,7 +99,8 @@ internal static class VectorMath
     public static Vector256<float> Exp(Vector256<float> x)
     {
         var lo = Vector256.Create(ExpMinInput);
-        var xc = Vector256.Min(Vector256.Max(x, lo), Vector256.Create(ExpMaxInput));
+        // MinNative/MaxNative: plain vminps/vmaxps (NaN is restored by the final select).
+        var xc = Vector256.MinNative(Vector256.MaxNative(x, lo), Vector256.Create(ExpMaxInput));
         var n = Vector256.Round(xc * Vector256.Create(Log2E));
         var r = (xc - n * Vector256.Create(Ln2Hi)) - n * Vector256.Create(Ln2Lo);
         var p = Vector256.Create(1f / 5040f);
@@ -100,7 +111,7 @@ internal static class VectorMath
         p = p * r + Vector256.Create(0.5f);
         p = p * r + Vector256<float>.One;
         p = p * r + Vector256<float>.One;
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
         var result = p * scale;
         result = Vector256.ConditionalSelect(Vector256.LessThan(x, lo), Vector256<float>.Zero, result);
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);

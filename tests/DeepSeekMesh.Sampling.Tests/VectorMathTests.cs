@@ -123,3 +123,17 @@ public class VectorMathTests
         Assert.Equal(0, Sampler.Draw(state, 0.5));
     }
 }
+
+public class NaNTests
+{
+    [Fact]
+    public void NaNLogits_AreRejected_WhereDetected()
+    {
+        var logits = TestUtil.RandomLogits(1000, 1);
+        logits[500] = float.NaN;
+        Assert.True(float.IsNaN(VectorMath.Max(logits)));
+        Assert.Throws<ArgumentException>(() => new Sampler(SamplingParams.Greedy, 1000).Sample(logits));
+        Assert.Throws<ArgumentException>(() => new Sampler(SamplingParams.Greedy with { Logprobs = 2 }, 1000).Sample(logits));
+        Assert.Throws<ArgumentException>(() => new Sampler(new SamplingParams { Seed = 1 }, 1000).Sample(logits));
+    }
+}
