@@ -209,8 +209,19 @@ internal static partial class Filters
         switch (method)
         {
             case "common":
-                if (v is IntValue or BoolValue) return IntValue.Of((long)x);
-                if (precision >= 0 && precision <= 15) return new FloatValue(Math.Round(x, precision, MidpointRounding.ToEven));
+                if (Operators.TryInt(v, out long n))
+                {
+                    if (precision >= 0) return IntValue.Of(n);
+                    if (precision < -18) return IntValue.Of(0);
+                    long unit = (long)Math.Pow(10, -precision);
+                    long q = Math.DivRem(n, unit, out long r);
+                    if (r < 0) { q--; r += unit; } // floor division, as Python's divmod
+                    if (r * 2 > unit || (r * 2 == unit && (q & 1) == 1)) q++;
+                    return IntValue.Of(q * unit);
+                }
+                // Python rounds the exact binary value half-to-even (2.675 -> 2.67); .NET's "F" formatting does the same.
+                if (precision >= 0 && precision <= 15 && double.IsFinite(x))
+                    return new FloatValue(double.Parse(x.ToString("F" + precision, CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
                 return new FloatValue(Math.Round(x * scale, MidpointRounding.ToEven) / scale);
             case "ceil":
                 return new FloatValue(Math.Ceiling(x * scale) / scale);
