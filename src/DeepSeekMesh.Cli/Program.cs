@@ -10,4 +10,4 @@ var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architect
     InitModelCommand.Create(),
     BenchCommand.Create(),
 };
-return CliErrors.Run(() => root.Parse(args).Invoke());
+return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -24,7 +24,7 @@ public static class LogitsCommand
             using var logits = transformer.Forward(batch);
             using var json = new Utf8JsonWriter(Console.OpenStandardOutput());
             json.WriteStartObject();
-            JsonOutput.WriteFloats(json, "logits", logits[0].data<float>().ToArray());
+            JsonOutput.WriteFloats(json, "logits", TensorData.ToArray<float>(logits));
             json.WriteEndObject();
             json.Flush();
             Console.Out.WriteLine();

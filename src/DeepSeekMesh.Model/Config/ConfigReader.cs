@@ -10,13 +10,18 @@ internal sealed class ConfigReader(JsonObject root, string source)
 
     JsonNode? Get(string field) => root.TryGetPropertyValue(field, out var node) ? node : null;
 
+    /// <summary>A JSON number as a double, whether parsed from text or built in memory; null otherwise.</summary>
+    static double? Number(JsonNode? node) =>
+        node is JsonValue && node.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
     long? Integer(string field)
     {
         var node = Get(field);
         if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+        if (Number(node) is { } d)
         {
-            var d = v.GetValue<double>();
             if (d == Math.Floor(d) && Math.Abs(d) < int.MaxValue) return (long)d;
         }
         throw Error(field, $"expected an integer, got {node.ToJsonString()}");
@@ -44,7 +49,7 @@ internal sealed class ConfigReader(JsonObject root, string source)
     {
         var node = Get(field);
         if (node is null) return fallback;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.GetValue<double>() is var d && d > 0)
+        if (Number(node) is { } d && d > 0)
             return d;
         throw Error(field, $"expected a positive number, got {node.ToJsonString()}");
     }
@@ -119,8 +124,8 @@ internal sealed class ConfigReader(JsonObject root, string source)
         var fmt = inner.Text("fmt") ?? "e4m3";
         if (fmt != "e4m3") throw Error("quantization_config.fmt", $"'{fmt}' is not supported (only 'e4m3')");
         var block = o["weight_block_size"] as JsonArray;
-        if (block is not { Count: 2 } || block.Any(b => b is null || b.GetValueKind() != JsonValueKind.Number || b.GetValue<double>() is <= 0 or > 1 << 20 || b.GetValue<double>() % 1 != 0))
+        if (block is not { Count: 2 } || block.Any(b => Number(b) is not { } d || d is <= 0 or > 1 << 20 || d % 1 != 0))
             throw Error("quantization_config.weight_block_size", $"expected two positive integers, got {block?.ToJsonString() ?? "(missing)"}");
-        return [(int)block[0]!.GetValue<double>(), (int)block[1]!.GetValue<double>()];
+        return [(int)Number(block[0])!.Value, (int)Number(block[1])!.Value];
     }
 }

@@ -60,7 +60,7 @@ public sealed class Generator(Transformer model)
         all ??= active;
         using var batch = new ForwardBatch(active.Select(s => (s.Cache, (IReadOnlyList<int>)s.Next)).ToArray(), model.Options.Device);
         using var logits = model.Forward(batch); // [S, vocab]
-        var rows = logits.data<float>().ToArray();
+        var rows = TensorData.ToArray<float>(logits);
         int vocab = model.Config.VocabSize;
         for (int i = 0; i < active.Length; i++)
         {

@@ -1,3 +1,4 @@
+using DeepSeekMesh.Model.Inference;
 using static TorchSharp.torch;
 
 namespace DeepSeekMesh.Model.Layers;
@@ -11,7 +12,7 @@ public static class ExpertRoutes
     public static IReadOnlyList<ExpertRoute> Group(Tensor indices, Tensor weights) // [T, k] int64, [T, k]
     {
         long T = indices.shape[0], k = indices.shape[1];
-        var chosen = indices.cpu().data<long>().ToArray(); // [T·k]
+        var chosen = TensorData.ToArray<long>(indices); // [T·k]
         var rowsOf = new SortedDictionary<int, List<long>>();
         var slotsOf = new SortedDictionary<int, List<long>>();
         for (long i = 0; i < T * k; i++)

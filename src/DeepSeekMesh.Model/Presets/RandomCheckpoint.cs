@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeepSeekMesh.Model.Config;
+using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Model.Weights;
 using static TorchSharp.torch;
 
@@ -120,7 +121,7 @@ public static class RandomCheckpoint
         {
             using var scope = NewDisposeScope();
             using var g = new TorchSharp.torch.Generator(SplitMix(seed ^ SplitMix(tensor + 1)) >> 1);
-            return (randn([count], generator: g) * std).data<float>().ToArray();
+            return TensorData.ToArray<float>(randn([count], generator: g) * std);
         }
 
         static ulong SplitMix(ulong x)
