@@ -17,16 +17,31 @@ for (int i = 0; i < prompt.Length; i++) prompt[i] = prng.Next(Vocab);
 
 Console.WriteLine($"DeepSeekMesh.Sampling bench: vocab {Vocab}, {iterations} timed samples after {warmup} warm-up, " +
     $"{Environment.ProcessorCount} cores, Vector256 accelerated: {Vector256.IsHardwareAccelerated}, .NET {Environment.Version}");
-Console.WriteLine($"{"scenario",-58} {"median",10} {"p90",10} {"mean",10}");
+Console.WriteLine($"{"scenario (per sampled token)",-58} {"median",10} {"p90",10} {"mean",10} {"best100",10} {"cpu/tok",10}");
 
 if (args.Contains("--kernels"))
 {
     // Raw kernel cost, for orientation: one pass over the vocabulary.
     var x = logitSets[0];
-    Kernel("copy 129,280 floats", () => x.AsSpan().CopyTo(logitSets[1]));
-    Kernel("max", () => DeepSeekMesh.Sampling.Bench.Probe.Max(x));
-    Kernel("sum exp (fast Exp)", () => DeepSeekMesh.Sampling.Bench.Probe.SumExp(x));
-    Kernel("sum exp (Vector256.Exp)", () => DeepSeekMesh.Sampling.Bench.Probe.SumExpRuntime(x));
+    var dst = new float[Vocab];
+    var blocks = new double[Vocab / VectorMath.BlockSize + 1];
+    var cands = new Candidate[64];
+    float mx = VectorMath.Max(x);
+    var hist = new SequenceHistory(Vocab, []);
+    var st = new LogitsState(Vocab);
+    Kernel("copy", () => x.AsSpan().CopyTo(dst));
+    Kernel("Max", () => VectorMath.Max(x));
+    Kernel("ArgMax", () => VectorMath.ArgMax(x));
+    Kernel("SumExp", () => VectorMath.SumExp(x, mx));
+    Kernel("sum of Vector256.Exp (runtime)", () => DeepSeekMesh.Sampling.Bench.Probe.SumExpRuntime(x));
+    Kernel("ExpWithBlockSums", () => VectorMath.ExpWithBlockSums(x, mx, dst, blocks));
+    Kernel("CountGreaterOrEqual", () => VectorMath.CountGreaterOrEqual(x, 0f));
+    Kernel("SelectTop k=5", () => VectorMath.SelectTop(x, 5, cands));
+    Kernel("SelectTop k=50", () => VectorMath.SelectTop(x, 50, cands));
+    Kernel("Scale", () => VectorMath.Scale(dst, 1.0f));
+    Kernel("load + temperature 0.8", () => { st.Load(x); new DeepSeekMesh.Sampling.Processors.TemperatureProcessor(0.8f).Apply(st, hist); });
+    Kernel("load + T0.8 + top_p 0.9 dense", () => { st.Load(x); new DeepSeekMesh.Sampling.Processors.TemperatureProcessor(0.8f).Apply(st, hist); new DeepSeekMesh.Sampling.Processors.TopPProcessor(0.9f).Apply(st, hist); });
+    Kernel("load + T0.8 + min_p 0.05", () => { st.Load(x); new DeepSeekMesh.Sampling.Processors.TemperatureProcessor(0.8f).Apply(st, hist); new DeepSeekMesh.Sampling.Processors.MinPProcessor(0.05f).Apply(st, hist); });
     return;
 }
 
@@ -54,21 +69,32 @@ void Run(string name, SamplingParams p)
     var sampler = new Sampler(p, Vocab, prompt, eosTokenIds: [1]);
     for (int i = 0; i < warmup; i++) sampler.Sample(logitSets[i & 3]);
     var ticks = new long[iterations];
+    const int Batch = 100;
+    double bestBatch = double.MaxValue;
     long checksum = 0;
+    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+    long batchStart = Stopwatch.GetTimestamp();
     for (int i = 0; i < iterations; i++)
     {
         var logits = logitSets[i & 3];
         long t0 = Stopwatch.GetTimestamp();
         var r = sampler.Sample(logits);
-        ticks[i] = Stopwatch.GetTimestamp() - t0;
+        long t1 = Stopwatch.GetTimestamp();
+        ticks[i] = t1 - t0;
         checksum += r.TokenId;
+        if ((i + 1) % Batch == 0)
+        {
+            bestBatch = Math.Min(bestBatch, (t1 - batchStart) * 1e6 / Stopwatch.Frequency / Batch);
+            batchStart = Stopwatch.GetTimestamp();
+        }
     }
+    double cpuPerSample = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / iterations;
     Array.Sort(ticks);
     double us(long t) => t * 1e6 / Stopwatch.Frequency;
     double mean = 0;
     foreach (long t in ticks) mean += us(t);
     mean /= ticks.Length;
-    Console.WriteLine($"{name,-58} {us(ticks[ticks.Length / 2]),7:F1} us {us(ticks[ticks.Length * 9 / 10]),7:F1} us {mean,7:F1} us   (checksum {checksum % 1000})");
+    Console.WriteLine($"{name,-58} {us(ticks[ticks.Length / 2]),7:F1} us {us(ticks[ticks.Length * 9 / 10]),7:F1} us {mean,7:F1} us {bestBatch,7:F1} us {cpuPerSample,7:F1} us  (checksum {checksum % 1000})");
 }
 
 void Kernel(string name, Action a)

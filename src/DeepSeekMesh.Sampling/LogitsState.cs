@@ -14,6 +14,7 @@ public sealed class LogitsState
 {
     private float[] _logits;
     private float[] _scratch;
+    private float[] _scratch2;
     private double[] _blockSums;
     private int[] _candidates;
     private Candidate[] _pairs;
@@ -24,6 +25,7 @@ public sealed class LogitsState
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _logits = new float[capacity];
         _scratch = new float[capacity];
+        _scratch2 = new float[capacity];
         _blockSums = new double[(capacity + VectorMath.BlockSize - 1) / VectorMath.BlockSize];
         _candidates = new int[capacity];
         _pairs = new Candidate[capacity];
@@ -83,6 +85,7 @@ public sealed class LogitsState
 
     internal float[] RawLogits => _logits;
     internal float[] Scratch => _scratch;
+    internal float[] Scratch2 => _scratch2;
     internal double[] BlockSums => _blockSums;
     internal Candidate[] Pairs => _pairs;
     internal int[] CandidateBuffer => _candidates;
@@ -117,6 +120,7 @@ public sealed class LogitsState
         if (_logits.Length >= n) return;
         _logits = new float[n];
         _scratch = new float[n];
+        _scratch2 = new float[n];
         _blockSums = new double[(n + VectorMath.BlockSize - 1) / VectorMath.BlockSize];
         _candidates = new int[n];
         _pairs = new Candidate[n];

@@ -92,8 +92,8 @@ internal static class VectorMath
     /// <summary>
     /// exp for 8 floats: range reduction x = n ln2 + r with |r| &lt;= ln2/2, then the degree-7 Taylor polynomial of e^r
     /// (truncation error &lt; 6e-9, below float precision) and 2^n built in the exponent bits. About 2 ulp; results
-    /// below 2^-126 are flushed to 0; -inf gives 0, NaN gives NaN. Uses only plain multiplies and adds (no FMA), so
-    /// results are identical on every machine. Several times faster than the runtime's Vector256.Exp.
+    /// below 2^-126 are flushed to 0; -inf gives 0, NaN gives NaN. Uses fused multiply-adds (single rounding, so the
+    /// same results wherever FMA is exact); about twice as fast as the runtime's Vector256.Exp.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
@@ -102,15 +102,15 @@ internal static class VectorMath
         // MinNative/MaxNative: plain vminps/vmaxps (NaN is restored by the final select).
         var xc = Vector256.MinNative(Vector256.MaxNative(x, lo), Vector256.Create(ExpMaxInput));
         var n = Vector256.Round(xc * Vector256.Create(Log2E));
-        var r = (xc - n * Vector256.Create(Ln2Hi)) - n * Vector256.Create(Ln2Lo);
-        var p = Vector256.Create(1f / 5040f);
-        p = p * r + Vector256.Create(1f / 720f);
-        p = p * r + Vector256.Create(1f / 120f);
-        p = p * r + Vector256.Create(1f / 24f);
-        p = p * r + Vector256.Create(1f / 6f);
-        p = p * r + Vector256.Create(0.5f);
-        p = p * r + Vector256<float>.One;
-        p = p * r + Vector256<float>.One;
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), xc);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1f / 5040f), r, Vector256.Create(1f / 720f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 120f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 24f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1f / 6f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256<float>.One);
         var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
         var result = p * scale;
         result = Vector256.ConditionalSelect(Vector256.LessThan(x, lo), Vector256<float>.Zero, result);
@@ -196,21 +196,14 @@ internal static class VectorMath
         int n = x.Length, i = 0;
         var s = Vector256.Create(shift);
         double sum = 0;
-        while (i <= n - 4 * W)
+        // One accumulator: exp's own work hides the add latency, and fewer live vectors avoid register spills.
+        while (i <= n - W)
         {
             int blockEnd = Math.Min(n, i + BlockSize);
-            var a0 = Vector256<float>.Zero;
-            var a1 = Vector256<float>.Zero;
-            var a2 = Vector256<float>.Zero;
-            var a3 = Vector256<float>.Zero;
-            for (; i <= blockEnd - 4 * W; i += 4 * W)
-            {
-                a0 += Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
-                a1 += Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + W)) - s);
-                a2 += Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + 2 * W)) - s);
-                a3 += Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + 3 * W)) - s);
-            }
-            sum += HorizontalSum((a0 + a1) + (a2 + a3));
+            var acc = Vector256<float>.Zero;
+            for (; i <= blockEnd - W; i += W)
+                acc += Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
+            sum += HorizontalSum(acc);
         }
         for (; i < n; i++) sum += Exp(x[i] - shift);
         return sum;
@@ -235,18 +228,14 @@ internal static class VectorMath
         {
             int end = Math.Min(start + BlockSize, n);
             int i = start;
-            var a0 = Vector256<float>.Zero;
-            var a1 = Vector256<float>.Zero;
-            for (; i <= end - 2 * W; i += 2 * W)
+            var acc = Vector256<float>.Zero;
+            for (; i <= end - W; i += W)
             {
-                var e0 = Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
-                var e1 = Exp(Vector256.LoadUnsafe(ref r, (nuint)(i + W)) - s);
-                e0.StoreUnsafe(ref d, (nuint)i);
-                e1.StoreUnsafe(ref d, (nuint)(i + W));
-                a0 += e0;
-                a1 += e1;
+                var e = Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - s);
+                e.StoreUnsafe(ref d, (nuint)i);
+                acc += e;
             }
-            double bs = HorizontalSum(a0 + a1);
+            double bs = HorizontalSum(acc);
             for (; i < end; i++)
             {
                 float e = Exp(x[i] - shift);

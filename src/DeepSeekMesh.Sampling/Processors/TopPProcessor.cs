@@ -82,8 +82,9 @@ public sealed class TopPProcessor : ILogitsProcessor
         double cum = level > 0 ? mass[level - 1] : 0.0;
         bool anyKept = level > 0; // the max token is always >= sureLow when level > 0
 
-        // Gather the band.
+        // Gather the band, with each token's weight alongside (the quickselect touches them repeatedly).
         var band = state.Pairs;
+        var bandW = state.Scratch2;
         int nBand = 0;
         ref float r = ref MemoryMarshal.GetReference(logits);
         int n = logits.Length, i = 0, W = Vector256<float>.Count;
@@ -99,17 +100,22 @@ public sealed class TopPProcessor : ILogitsProcessor
             {
                 int j = i + BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
+                bandW[nBand] = weights[j];
                 band[nBand++] = new Candidate(logits[j], j);
             }
         }
         for (; i < n; i++)
         {
             float x = logits[i];
-            if (x >= bandLow && x < sureLow && x > float.NegativeInfinity) band[nBand++] = new Candidate(x, i);
+            if (x >= bandLow && x < sureLow && x > float.NegativeInfinity)
+            {
+                bandW[nBand] = weights[i];
+                band[nBand++] = new Candidate(x, i);
+            }
         }
 
         // Boundary = last kept token in best-first order; everything after it is removed.
-        if (!FindBoundary(band.AsSpan(0, nBand), weights, target, ref cum, anyKept, out var boundary))
+        if (!FindBoundary(band.AsSpan(0, nBand), bandW.AsSpan(0, nBand), target, ref cum, anyKept, out var boundary))
         {
             // Empty band: only possible when the sure set is everything above bandLow (or bandLow is -inf).
             if (!float.IsNegativeInfinity(bandLow)) VectorMath.MaskBelow(logits, bandLow);
@@ -131,49 +137,69 @@ public sealed class TopPProcessor : ILogitsProcessor
     }
 
     /// <summary>
-    /// Weighted quickselect over the band (unordered): walks it in best-first order conceptually, adding weights to
-    /// <paramref name="cum"/> until it reaches <paramref name="target"/>, and returns the last token added.
-    /// Expected O(band) time. Returns false when the band is empty.
+    /// Weighted quickselect over the band (unordered; <paramref name="w"/> holds the weights, permuted along):
+    /// conceptually walks it best first, adding weights to <paramref name="cum"/> until it reaches
+    /// <paramref name="target"/>, and returns the last token added. Expected O(band). False when nothing was added.
     /// </summary>
-    private static bool FindBoundary(Span<Candidate> band, Span<float> weights, double target, ref double cum, bool anyKept, out Candidate boundary)
+    private static bool FindBoundary(Span<Candidate> band, Span<float> w, double target, ref double cum, bool anyKept, out Candidate boundary)
     {
         boundary = default;
         bool found = false;
-        var cmp = new DescendingCandidateComparer();
         while (band.Length > 0)
         {
             if (anyKept && cum >= target) return found;
             if (band.Length <= 32)
             {
-                band.Sort(cmp);
-                foreach (var c in band)
+                // Small: insertion sort best first (moving weights along), then walk.
+                for (int a = 1; a < band.Length; a++)
+                {
+                    var c = band[a];
+                    float cw = w[a];
+                    int b = a - 1;
+                    while (b >= 0 && Candidate.Better(c, band[b]))
+                    {
+                        band[b + 1] = band[b];
+                        w[b + 1] = w[b];
+                        b--;
+                    }
+                    band[b + 1] = c;
+                    w[b + 1] = cw;
+                }
+                for (int a = 0; a < band.Length; a++)
                 {
                     if (anyKept && cum >= target) break;
-                    cum += weights[c.Id];
-                    boundary = c;
+                    cum += w[a];
+                    boundary = band[a];
                     found = anyKept = true;
                 }
                 return found;
             }
             // Three-way partition around a median-of-three pivot value: [> pivot | == pivot | < pivot].
-            float a = band[0].Logit, b = band[band.Length / 2].Logit, c3 = band[^1].Logit;
-            float pivot = MathF.Max(MathF.Min(a, b), MathF.Min(MathF.Max(a, b), c3));
+            float pa = band[0].Logit, pb = band[band.Length / 2].Logit, pc = band[^1].Logit;
+            float pivot = MathF.Max(MathF.Min(pa, pb), MathF.Min(MathF.Max(pa, pb), pc));
             int gt = 0, lt = band.Length, k = 0;
             double upperMass = 0;
             while (k < lt)
             {
                 var x = band[k];
+                float xw = w[k];
                 if (x.Logit > pivot)
                 {
-                    upperMass += weights[x.Id];
+                    upperMass += xw;
                     band[k] = band[gt];
-                    band[gt++] = x;
+                    w[k] = w[gt];
+                    band[gt] = x;
+                    w[gt] = xw;
+                    gt++;
                     k++;
                 }
                 else if (x.Logit < pivot)
                 {
-                    band[k] = band[--lt];
+                    lt--;
+                    band[k] = band[lt];
+                    w[k] = w[lt];
                     band[lt] = x;
+                    w[lt] = xw;
                 }
                 else
                 {
@@ -182,10 +208,11 @@ public sealed class TopPProcessor : ILogitsProcessor
             }
             if (gt > 0 && cum + upperMass >= target)
             {
-                band = band[..gt]; // boundary lies among the tokens above the pivot
+                band = band[..gt]; // the boundary lies among the tokens above the pivot
+                w = w[..gt];
                 continue;
             }
-            // All tokens above the pivot are kept.
+            // Every token above the pivot is kept.
             if (gt > 0)
             {
                 cum += upperMass;
@@ -193,17 +220,19 @@ public sealed class TopPProcessor : ILogitsProcessor
                 found = true;
                 boundary = FindWorst(band[..gt]);
             }
-            // Ties at the pivot, in id order.
+            // Ties at the pivot are kept in id order.
             var ties = band[gt..lt];
-            ties.Sort(cmp);
-            foreach (var t in ties)
+            var tiesW = w[gt..lt];
+            if (ties.Length > 1) ties.Sort(tiesW, new DescendingCandidateComparer());
+            for (int a = 0; a < ties.Length; a++)
             {
                 if (anyKept && cum >= target) return found;
-                cum += weights[t.Id];
-                boundary = t;
+                cum += tiesW[a];
+                boundary = ties[a];
                 found = anyKept = true;
             }
             band = band[lt..];
+            w = w[lt..];
         }
         return found;
     }
