@@ -16,7 +16,8 @@ public static class CliErrors
         }
         catch (Exception e) when (e is ModelConfigException or WeightFormatException or SamplingParamsException
                                       or ContextLengthException or ArgumentException or FileNotFoundException
-                                      or DirectoryNotFoundException or UsageException)
+                                      or DirectoryNotFoundException or UsageException or FormatException
+                                      or Tokenizers.TokenizerFormatException or ChatTemplates.TemplateException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -9,5 +9,8 @@ var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architect
     InspectCommand.Create(),
     InitModelCommand.Create(),
     BenchCommand.Create(),
+    TextCommands.Tokenize(),
+    TextCommands.Detokenize(),
+    TextCommands.ChatTemplate(),
 };
 return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -1,21 +1,29 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using DeepSeekMesh.ChatTemplates;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
+using DeepSeekMesh.Text;
 
 namespace DeepSeekMesh.Cli.Commands;
 
 /// <summary>
 /// <c>dsmesh generate --model DIR --tokens 1,2,3 --max-tokens N --temperature 0 --json [--logits]</c>:
 /// generates over the KV cache and prints the tokens (and per-token logits, and timing) as JSON.
+/// <c>dsmesh generate --model DIR --prompt TEXT [--chat] [--stop STR]…</c>: streams the generated
+/// text, tokenized exactly as the gateway tokenizes it (<see cref="TextCodec"/>).
 /// </summary>
 public static class GenerateCommand
 {
     public static Command Create()
     {
         var model = CliOptions.Model();
-        var tokens = CliOptions.Tokens(required: true);
+        var tokens = CliOptions.Tokens(required: false);
+        var prompt = new Option<string?>("--prompt") { Description = "prompt text; the generated text streams to stdout" };
+        var chat = new Option<bool>("--chat") { Description = "with --prompt: send it as a user message through the chat template" };
+        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "tokenizer directory (default: the model directory)" };
+        var stop = new Option<string[]>("--stop") { Description = "stop string (repeatable); not included in the output" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "tokens to generate", DefaultValueFactory = _ => 16 };
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0f };
         var topP = new Option<float>("--top-p") { Description = "nucleus sampling mass in (0, 1]", DefaultValueFactory = _ => 1f };
@@ -28,11 +36,10 @@ public static class GenerateCommand
         var threads = CliOptions.Threads();
         var command = new Command("generate", "Generate tokens after a prompt")
         {
-            model, tokens, maxTokens, temperature, topP, topK, seed, ignoreEos, json, logits, weights, threads,
+            model, tokens, prompt, chat, tokenizer, stop, maxTokens, temperature, topP, topK, seed, ignoreEos, json, logits, weights, threads,
         };
         command.SetAction(parse =>
         {
-            var prompt = CliOptions.ParseTokens(parse.GetValue(tokens)!);
             var sampling = new SamplingParams
             {
                 Temperature = parse.GetValue(temperature),
@@ -42,11 +49,15 @@ public static class GenerateCommand
                 MaxTokens = parse.GetValue(maxTokens),
                 IgnoreEos = parse.GetValue(ignoreEos),
             };
+            if (parse.GetValue(prompt) is { } text)
+                return StreamText(parse.GetValue(model)!, parse.GetValue(tokenizer), text, parse.GetValue(chat), parse.GetValue(stop) ?? [], sampling,
+                    CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads)));
+            var ids = CliOptions.ParseTokens(parse.GetValue(tokens) ?? throw new UsageException("give --tokens or --prompt"));
             var clock = Stopwatch.StartNew();
             using var transformer = CliOptions.Load(parse.GetValue(model)!, CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads)));
             double loadSeconds = clock.Elapsed.TotalSeconds;
             bool keepLogits = parse.GetValue(logits);
-            var (results, timing) = new Generator(transformer).Generate([new GenerationRequest(prompt, sampling)], keepLogits);
+            var (results, timing) = new Generator(transformer).Generate([new GenerationRequest(ids, sampling)], keepLogits);
             var result = results[0];
             if (!parse.GetValue(json))
             {
@@ -81,5 +92,26 @@ public static class GenerateCommand
             return 0;
         });
         return command;
+    
+    }
+
+    static int StreamText(DirectoryInfo modelDir, DirectoryInfo? tokenizerDir, string text, bool chat, string[] stop, SamplingParams sampling, Model.ModelOptions options)
+    {
+        var dir = (tokenizerDir ?? modelDir).FullName;
+        if (!TextCodec.Exists(dir)) throw new UsageException($"no tokenizer.json in {dir}: pass --tokenizer DIR");
+        var codec = TextCodec.FromDirectory(dir);
+        var ids = chat ? codec.EncodeChat([ChatMessage.User(text)]) : codec.EncodePrompt(text);
+        using var transformer = CliOptions.Load(modelDir, options);
+        var stream = codec.NewStream(stop);
+        var stdout = Console.Out;
+        new Generator(transformer).Generate([new GenerationRequest(ids, sampling)], onToken: (_, token) =>
+        {
+            if (!token.IsStopToken) stdout.Write(stream.Push(token.TokenId));
+            stdout.Flush();
+            return !stream.Stopped;
+        });
+        stdout.Write(stream.Finish());
+        stdout.WriteLine();
+        return 0;
     }
 }

@@ -19,13 +19,14 @@ public sealed record GenerationTiming(double PrefillSeconds, double DecodeSecond
 /// <summary>
 /// Runs a batch of requests to completion on one model: one ragged prefill, then decode steps in
 /// which every unfinished sequence advances by one token; each sequence samples with its own
-/// parameters and seed. (The mesh's continuous-batching engine admits and retires sequences between
+/// parameters and seed. <c>onToken</c> sees each token as it is chosen and may end its sequence
+/// by returning false (a stop string in the text). (The mesh's continuous-batching engine admits and retires sequences between
 /// steps; this is its fixed-batch form for the CLI, tests and benchmarks.)
 /// </summary>
 public sealed class Generator(Transformer model)
 {
     public (IReadOnlyList<GenerationResult> Results, GenerationTiming Timing) Generate(
-        IReadOnlyList<GenerationRequest> requests, bool keepLogits = false, Action<int, SampledToken>? onToken = null)
+        IReadOnlyList<GenerationRequest> requests, bool keepLogits = false, Func<int, SampledToken, bool>? onToken = null)
     {
         var eos = model.Config.EosTokenId is { } e ? new[] { e } : [];
         var sequences = requests.Select(r =>
@@ -55,7 +56,7 @@ public sealed class Generator(Transformer model)
         }
     }
 
-    int Step(Sequence[] active, bool keepLogits, Action<int, SampledToken>? onToken, Sequence[]? all = null)
+    int Step(Sequence[] active, bool keepLogits, Func<int, SampledToken, bool>? onToken, Sequence[]? all = null)
     {
         all ??= active;
         using var batch = new ForwardBatch(active.Select(s => (s.Cache, (IReadOnlyList<int>)s.Next)).ToArray(), model.Options.Device);
@@ -72,7 +73,8 @@ public sealed class Generator(Transformer model)
             s.Next = [token.TokenId];
             s.Finish = token.FinishReason;
             if (s.Finish == FinishReason.None && s.Cache.Length >= model.Config.MaxPositionEmbeddings) s.Finish = FinishReason.Length;
-            onToken?.Invoke(Array.IndexOf(all, s), token);
+            if (onToken is not null && !onToken(Array.IndexOf(all, s), token) && s.Finish == FinishReason.None)
+                s.Finish = FinishReason.Stop; // the caller saw a stop string
         }
         return active.Length;
     }
