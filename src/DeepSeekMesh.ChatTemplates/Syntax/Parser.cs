@@ -13,6 +13,8 @@ internal sealed class Parser
     private readonly List<Token> _tokens;
     private int _i;
     private int _loopDepth;
+    private int _nesting;
+    private const int MaxNesting = 200;
     private readonly List<(string Tag, Token Token)> _openBlocks = [];
 
     private Parser(List<Token> tokens) => _tokens = tokens;
@@ -128,6 +130,7 @@ internal sealed class Parser
 
     private List<Stmt> SubparseBlock(string tag, Token opener, string[] endTags, out string? matched)
     {
+        if (_openBlocks.Count >= MaxNesting) throw Error("Blocks are nested too deeply", opener);
         _openBlocks.Add((tag, opener));
         var body = Subparse(endTags, out matched);
         _openBlocks.RemoveAt(_openBlocks.Count - 1);
@@ -501,6 +504,20 @@ internal sealed class Parser
     }
 
     private Expr ParseUnary(bool withFilter)
+    {
+        var t = Current;
+        if (++_nesting > MaxNesting) throw Error("Expression is nested too deeply", t);
+        try
+        {
+            return ParseUnaryCore(withFilter);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private Expr ParseUnaryCore(bool withFilter)
     {
         var t = Current;
         Expr node;

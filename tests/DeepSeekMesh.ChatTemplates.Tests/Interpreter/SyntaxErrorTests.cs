@@ -33,6 +33,14 @@ public class SyntaxErrorTests
     }
 
     [Fact]
+    public void PathologicalNestingIsRejectedInsteadOfOverflowingTheStack()
+    {
+        Assert.Throws<TemplateSyntaxException>(() => ChatTemplate.Parse("{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}"));
+        Assert.Throws<TemplateSyntaxException>(() => ChatTemplate.Parse(string.Concat(Enumerable.Repeat("{% if true %}", 5000))));
+        Assert.Equal("1", ChatTemplate.Parse("{{ " + new string('(', 50) + "1" + new string(')', 50) + " }}").Render(new Dictionary<string, object?>()));
+    }
+
+    [Fact]
     public void SyntaxExceptionIsATemplateException() =>
         Assert.ThrowsAny<TemplateException>(() => ChatTemplate.Parse("{% if %}"));
 }
