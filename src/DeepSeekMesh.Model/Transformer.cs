@@ -37,10 +37,11 @@ public sealed class Transformer : IDisposable
 
     /// <summary>
     /// Loads a HuggingFace model directory. Routed experts run through <paramref name="experts"/>
-    /// when given (the mesh), otherwise in this process. <paramref name="progress"/> receives
-    /// (layers loaded, total layers).
+    /// and MoE layers route through <paramref name="routers"/> when given (the mesh), otherwise in
+    /// this process. <paramref name="progress"/> receives (layers loaded, total layers).
     /// </summary>
-    public static Transformer Load(string directory, ModelOptions? options = null, Func<LoadContext, IExpertExecutor>? experts = null, Action<int, int>? progress = null)
+    public static Transformer Load(string directory, ModelOptions? options = null, Func<LoadContext, IExpertExecutor>? experts = null,
+        Action<int, int>? progress = null, Func<LoadContext, int, IRouter>? routers = null)
     {
         options ??= new ModelOptions();
         var config = ModelConfig.Load(directory);
@@ -54,7 +55,7 @@ public sealed class Transformer : IDisposable
         var blocks = new Block[config.NumHiddenLayers];
         for (int layer = 0; layer < blocks.Length; layer++)
         {
-            blocks[layer] = Block.Load(ctx, layer, executor);
+            blocks[layer] = Block.Load(ctx, layer, executor, routers);
             progress?.Invoke(layer + 1, total);
         }
         var norm = RmsNorm.Load(ctx, "model.norm.weight", config.HiddenSize);

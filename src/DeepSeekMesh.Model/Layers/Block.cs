@@ -6,12 +6,12 @@ namespace DeepSeekMesh.Model.Layers;
 /// <summary>A transformer block: x + attn(norm(x)), then + ffn(norm(x)) with a dense MLP or an MoE.</summary>
 public sealed class Block(RmsNorm attnNorm, Mla attn, RmsNorm ffnNorm, IFeedForward ffn) : IDisposable
 {
-    public static Block Load(LoadContext ctx, int layer, IExpertExecutor experts)
+    public static Block Load(LoadContext ctx, int layer, IExpertExecutor experts, Func<LoadContext, int, IRouter>? routers = null)
     {
         var c = ctx.Config;
         var p = $"model.layers.{layer}";
         IFeedForward ffn = c.IsMoeLayer(layer)
-            ? Moe.Load(ctx, layer, experts)
+            ? Moe.Load(ctx, layer, experts, routers?.Invoke(ctx, layer))
             : Mlp.Load(ctx, $"{p}.mlp", c.HiddenSize, c.IntermediateSize);
         return new Block(
             RmsNorm.Load(ctx, $"{p}.input_layernorm.weight", c.HiddenSize),

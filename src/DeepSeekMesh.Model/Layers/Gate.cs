@@ -10,7 +10,7 @@ namespace DeepSeekMesh.Model.Layers;
 /// stay eligible; the top-k experts among them are weighted by their UNBIASED scores, normalized to
 /// sum 1, times routed_scaling_factor.
 /// </summary>
-public sealed class Gate : IDisposable
+public sealed class Gate : IRouter
 {
     readonly Tensor _weight; // [n_routed_experts, hidden]
     readonly Tensor _bias;   // [n_routed_experts]
@@ -32,7 +32,7 @@ public sealed class Gate : IDisposable
         return new Gate(weight.to(ctx.Options.ComputeDtype), ctx.Vector($"{p}.e_score_correction_bias", c.NRoutedExperts), c);
     }
 
-    public (Tensor Weights, Tensor Indices) Forward(Tensor x) // [T, hidden] -> [T, k] float, [T, k] int64
+    public (Tensor Weights, Tensor Indices) Route(Tensor x) // [T, hidden] -> [T, k] float, [T, k] int64
     {
         using var scope = NewDisposeScope();
         long T = x.shape[0];

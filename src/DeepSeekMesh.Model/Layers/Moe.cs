@@ -7,21 +7,21 @@ namespace DeepSeekMesh.Model.Layers;
 /// its rows (through the <see cref="IExpertExecutor"/>), outputs are weighted and summed, and the
 /// shared experts — always on — are added.
 /// </summary>
-public sealed class Moe(int layer, Gate gate, Mlp? shared, IExpertExecutor experts) : IFeedForward
+public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor experts) : IFeedForward
 {
-    public static Moe Load(LoadContext ctx, int layer, IExpertExecutor experts)
+    public static Moe Load(LoadContext ctx, int layer, IExpertExecutor experts, IRouter? router = null)
     {
         var c = ctx.Config;
         var shared = c.NSharedExperts > 0
             ? Mlp.Load(ctx, $"model.layers.{layer}.mlp.shared_experts", c.HiddenSize, (long)c.MoeIntermediateSize * c.NSharedExperts)
             : null;
-        return new Moe(layer, Gate.Load(ctx, layer), shared, experts);
+        return new Moe(layer, router ?? Gate.Load(ctx, layer), shared, experts);
     }
 
     public Tensor Forward(Tensor x) // [T, hidden] -> [T, hidden]
     {
         using var scope = NewDisposeScope();
-        var (weights, indices) = gate.Forward(x); // [T, k], [T, k]
+        var (weights, indices) = router.Route(x); // [T, k], [T, k]
         var routes = ExpertRoutes.Group(indices, weights); // per distinct expert: its rows and weights
         var pending = experts.Start(layer, routes.Select(r => new ExpertWork(r.Expert, x.index_select(0, r.Rows))).ToArray());
         var y = shared?.Forward(x) ?? zeros_like(x); // [T, hidden]
@@ -34,7 +34,7 @@ public sealed class Moe(int layer, Gate gate, Mlp? shared, IExpertExecutor exper
 
     public void Dispose()
     {
-        gate.Dispose();
+        router.Dispose();
         shared?.Dispose();
     }
 }
