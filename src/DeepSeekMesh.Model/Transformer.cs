@@ -78,7 +78,12 @@ public sealed class Transformer : IDisposable
         return logits.MoveToOuterDisposeScope();
     }
 
-    public LatentCache NewCache(int initialCapacity = 64) => new(Config, Options, initialCapacity);
+    /// <summary>A standalone cache with a private pool that grows as the sequence does.</summary>
+    public LatentCache NewCache(int initialCapacity = 64)
+    {
+        var pool = new LatentCachePool(Config, Options, blocks: Math.Max(1, (Math.Min(initialCapacity, Config.MaxPositionEmbeddings) + 15) / 16), growable: true);
+        return new LatentCache(pool, Config, ownsPool: true);
+    }
 
     public void Dispose()
     {

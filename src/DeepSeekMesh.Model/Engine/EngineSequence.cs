@@ -1,0 +1,29 @@
+using System.Threading.Channels;
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Sampling;
+
+namespace DeepSeekMesh.Model.Engine;
+
+/// <summary>One request inside the engine: its cache, sampler, prefill progress and output channel.</summary>
+internal sealed class EngineSequence(EngineRequest request, Sampler sampler, LatentCache cache, int blocksNeeded)
+{
+    public EngineRequest Request { get; } = request;
+    public Sampler Sampler { get; } = sampler;
+    public LatentCache Cache { get; } = cache;
+    public int BlocksNeeded { get; } = blocksNeeded;
+    public Channel<SampledToken> Output { get; } = Channel.CreateUnbounded<SampledToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Prompt tokens already prefilled.</summary>
+    public int Prefilled { get; set; }
+    public bool Prefilling => Prefilled < Request.Prompt.Count;
+    public int LastToken { get; set; } = -1;
+    public volatile bool Cancelled;
+
+    /// <summary>The next tokens to feed: a prefill chunk of at most <paramref name="budget"/>, or the last sampled token.</summary>
+    public IReadOnlyList<int> NextInput(int budget)
+    {
+        if (!Prefilling) return [LastToken];
+        int count = Math.Min(budget, Request.Prompt.Count - Prefilled);
+        return Request.Prompt.Skip(Prefilled).Take(count).ToArray();
+    }
+}

@@ -1,0 +1,214 @@
+using System.Runtime.CompilerServices;
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Sampling;
+
+namespace DeepSeekMesh.Model.Engine;
+
+/// <summary>
+/// Continuous batching over one model: requests join and leave between steps, each with its own
+/// sampling parameters and seed; prompts are prefilled in chunks alongside running decodes; the
+/// latent KV cache is a fixed pool of blocks and a request is admitted only when the blocks for its
+/// whole prompt + max_tokens are free (so nothing is ever preempted). One dedicated thread runs the
+/// steps; callers stream tokens through channels.
+/// </summary>
+public sealed class InferenceEngine : IAsyncDisposable
+{
+    readonly EngineOptions _options;
+    readonly LatentCachePool _pool;
+    readonly Queue<EngineSequence> _incoming = new();
+    readonly List<EngineSequence> _waiting = new();
+    readonly List<EngineSequence> _running = new();
+    readonly SemaphoreSlim _wake = new(0);
+    readonly CancellationTokenSource _stop = new();
+    readonly Thread _loop;
+    readonly int[] _eos;
+    int _waitingCount;
+    long _steps, _tokens;
+
+    public InferenceEngine(Transformer model, EngineOptions? options = null)
+    {
+        Model = model;
+        _options = options ?? new EngineOptions();
+        _pool = new LatentCachePool(model.Config, model.Options, _options.CacheBlocks, _options.BlockSize);
+        _eos = model.Config.EosTokenId is { } e ? [e] : [];
+        _loop = new Thread(Run) { IsBackground = true, Name = "dsmesh-engine" };
+        _loop.Start();
+    }
+
+    public Transformer Model { get; }
+
+    public EngineStats Stats
+    {
+        get
+        {
+            lock (_incoming)
+                return new EngineStats(_running.Count, _waitingCount, _pool.UsedBlocks, _pool.TotalBlocks, Interlocked.Read(ref _steps), Interlocked.Read(ref _tokens));
+        }
+    }
+
+    /// <summary>
+    /// Queues a request and streams its tokens as they are sampled; the last one carries the finish
+    /// reason. Invalid or impossible requests throw here; cancelling frees the sequence's blocks.
+    /// </summary>
+    public IAsyncEnumerable<SampledToken> GenerateAsync(EngineRequest request, CancellationToken cancellationToken = default)
+    {
+        var sequence = Admit(request);
+        return Stream(sequence, cancellationToken);
+    }
+
+    EngineSequence Admit(EngineRequest request)
+    {
+        var c = Model.Config;
+        if (request.Prompt.Count == 0) throw new ArgumentException("prompt is empty");
+        if (request.Prompt.Any(t => t < 0 || t >= c.VocabSize)) throw new ArgumentException($"prompt token ids must be in [0, {c.VocabSize})");
+        if (request.Prompt.Count >= c.MaxPositionEmbeddings)
+            throw new RequestTooLargeException($"prompt of {request.Prompt.Count} tokens leaves no room in the model's context of {c.MaxPositionEmbeddings} tokens");
+        int room = c.MaxPositionEmbeddings - request.Prompt.Count;
+        if (request.Sampling.MaxTokens is { } max && max > room)
+            throw new RequestTooLargeException($"prompt ({request.Prompt.Count} tokens) + max_tokens ({max}) exceeds the model's context of {c.MaxPositionEmbeddings} tokens");
+        var sampling = request.Sampling.MaxTokens is null ? request.Sampling with { MaxTokens = room } : request.Sampling;
+        int blocks = _pool.BlocksFor(request.Prompt.Count + sampling.MaxTokens!.Value);
+        if (blocks > _pool.TotalBlocks)
+            throw new RequestTooLargeException($"prompt + max_tokens needs {blocks} KV cache blocks; the whole cache has {_pool.TotalBlocks}");
+        var sampler = new Sampler(sampling, c.VocabSize, request.Prompt.ToArray(), _eos);
+        var sequence = new EngineSequence(request with { Sampling = sampling }, sampler, new LatentCache(_pool, c), blocks);
+        lock (_incoming)
+        {
+            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            if (_waitingCount >= _options.MaxWaitingRequests) throw new EngineOverloadedException(_waitingCount);
+            _waitingCount++;
+            _incoming.Enqueue(sequence);
+        }
+        _wake.Release();
+        return sequence;
+    }
+
+    async IAsyncEnumerable<SampledToken> Stream(EngineSequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var token in sequence.Output.Reader.ReadAllAsync(cancellationToken))
+                yield return token;
+        }
+        finally
+        {
+            if (!sequence.Output.Reader.Completion.IsCompleted)
+            {
+                sequence.Cancelled = true; // the caller left: the loop frees the sequence at its next step
+                _wake.Release();
+            }
+        }
+    }
+
+    void Run()
+    {
+        var stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            TakeIncoming();
+            RetireCancelled();
+            AdmitWaiting();
+            if (_running.Count == 0)
+            {
+                try { _wake.Wait(stop); } catch (OperationCanceledException) { break; }
+                continue;
+            }
+            Step();
+        }
+        FailAll(new ObjectDisposedException(nameof(InferenceEngine), "the engine stopped"));
+    }
+
+    void TakeIncoming()
+    {
+        lock (_incoming)
+            while (_incoming.TryDequeue(out var s)) _waiting.Add(s);
+    }
+
+    void RetireCancelled()
+    {
+        foreach (var s in _waiting.Where(s => s.Cancelled).ToList()) Retire(s, _waiting, null);
+        foreach (var s in _running.Where(s => s.Cancelled).ToList()) Retire(s, _running, null);
+    }
+
+    void AdmitWaiting()
+    {
+        while (_waiting.Count > 0 && _running.Count < _options.MaxRunningSequences)
+        {
+            var next = _waiting[0]; // FIFO: a big request is not overtaken forever by small ones
+            if (!next.Cache.TryReserve(next.Request.Prompt.Count + next.Request.Sampling.MaxTokens!.Value)) break;
+            _waiting.RemoveAt(0);
+            lock (_incoming) _waitingCount--;
+            _running.Add(next);
+        }
+    }
+
+    void Step()
+    {
+        var batch = new List<EngineSequence>();
+        foreach (var s in _running.Where(s => !s.Prefilling)) batch.Add(s);
+        int budget = Math.Max(_options.MaxBatchTokens - batch.Count, 1);
+        var inputs = batch.Select(s => s.NextInput(1)).ToList();
+        foreach (var s in _running.Where(s => s.Prefilling))
+        {
+            if (budget <= 0) break;
+            var chunk = s.NextInput(budget);
+            budget -= chunk.Count;
+            batch.Add(s);
+            inputs.Add(chunk);
+        }
+        try
+        {
+            using var forward = new ForwardBatch(batch.Select((s, i) => (s.Cache, inputs[i])).ToArray(), Model.Options.Device);
+            using var logits = Model.Forward(forward); // [S, vocab]
+            var rows = TensorData.ToArray<float>(logits);
+            int vocab = Model.Config.VocabSize;
+            Interlocked.Increment(ref _steps);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var s = batch[i];
+                if (s.Prefilling)
+                {
+                    s.Prefilled += inputs[i].Count;
+                    if (s.Prefilling) continue; // more prompt to go: these logits are not a prediction anyone asked for
+                }
+                var token = s.Sampler.Sample(new ReadOnlySpan<float>(rows, i * vocab, vocab));
+                if (token.FinishReason == FinishReason.None && s.Cache.Length >= Model.Config.MaxPositionEmbeddings)
+                    token = token with { FinishReason = FinishReason.Length };
+                s.LastToken = token.TokenId;
+                Interlocked.Increment(ref _tokens);
+                s.Output.Writer.TryWrite(token);
+                if (token.FinishReason != FinishReason.None) Retire(s, _running, null);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A failed step (e.g. experts unreachable after retries) fails its sequences, not the engine.
+            foreach (var s in batch) Retire(s, _running, e);
+        }
+    }
+
+    void Retire(EngineSequence s, List<EngineSequence> from, Exception? error)
+    {
+        if (from.Remove(s) && ReferenceEquals(from, _waiting))
+            lock (_incoming) _waitingCount--;
+        s.Cache.Dispose();
+        s.Output.Writer.TryComplete(error);
+    }
+
+    void FailAll(Exception error)
+    {
+        TakeIncoming();
+        foreach (var s in _waiting.ToList()) Retire(s, _waiting, error);
+        foreach (var s in _running.ToList()) Retire(s, _running, error);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_incoming) _stop.Cancel();
+        _wake.Release();
+        await Task.Run(() => _loop.Join());
+        _pool.Dispose();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+}
