@@ -1,0 +1,62 @@
+using DeepSeekMesh.Silo.Mesh;
+using DeepSeekMesh.Silo.Placement;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace DeepSeekMesh.Silo.Hosting;
+
+public static class MeshSiloBuilderExtensions
+{
+    /// <summary>
+    /// Makes this silo a mesh silo of the given role: publishes the role as silo metadata, adds the
+    /// role placement filter (expert grains only on expert/all silos, completion and router grains
+    /// only on frontend/all silos), the model store, and on frontends the engine, loaded at start.
+    /// Clustering and endpoints are the caller's (see <see cref="MeshSiloHost"/>, or TestingHost).
+    /// </summary>
+    public static ISiloBuilder AddDeepSeekMesh(this ISiloBuilder silo, MeshSiloOptions options)
+    {
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloRoles.MetadataKey] = options.Role.Name(),
+            ["model"] = options.EffectiveModelId,
+        });
+        var services = silo.Services;
+        services.AddPlacementFilter<SiloRoleFilterStrategy, SiloRoleFilterDirector>(ServiceLifetime.Transient);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton<ModelStore>();
+        services.AddSingleton<MeshFrontend>();
+        services.AddHostedService<MeshStartup>();
+        if (options.FastFailureDetection)
+        {
+            services.Configure<ClusterMembershipOptions>(m =>
+            {
+                m.ProbeTimeout = TimeSpan.FromSeconds(1);
+                m.NumMissedProbesLimit = 2;
+                m.NumVotesForDeathDeclaration = 1;
+                m.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                m.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+            });
+        }
+        return silo;
+    }
+}
+
+/// <summary>Opens the model directory at silo start (every role) and loads the engine on frontends, so bad models fail early.</summary>
+sealed class MeshStartup(ModelStore store, MeshFrontend frontend, ILogger<MeshStartup> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var config = store.Config;
+        logger.LogInformation("mesh silo role {Role}: model {Model} ({Layers} layers, {Experts} routed experts per MoE layer)",
+            store.Options.Role.Name(), store.Options.EffectiveModelId, config.NumHiddenLayers, config.NRoutedExperts);
+        if (frontend.Enabled) _ = frontend.Engine;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
