@@ -1,0 +1,60 @@
+using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Model;
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Sampling;
+using DeepSeekMesh.Silo.Mesh;
+
+namespace DeepSeekMesh.Silo.Tests;
+
+/// <summary>Runs the same requests in one process, through the mesh's grains directly, and through completion grains.</summary>
+public static class Runs
+{
+    public static SamplingParams Greedy(int maxTokens) => SamplingParams.Greedy with { MaxTokens = maxTokens, IgnoreEos = true };
+
+    /// <summary>The single-process reference: local experts and gates.</summary>
+    public static IReadOnlyList<GenerationResult> SingleProcess(string modelDirectory, IReadOnlyList<GenerationRequest> requests, bool keepLogits = false)
+    {
+        using var model = Transformer.Load(modelDirectory);
+        return new Generator(model).Generate(requests, keepLogits).Results;
+    }
+
+    /// <summary>
+    /// The frontend half of the model loaded as a frontend silo loads it (experts and gates as grains,
+    /// called through the frontend silo's grain factory), driven by the fixed-batch Generator on a
+    /// dedicated thread as the engine would.
+    /// </summary>
+    public static Task<(IReadOnlyList<GenerationResult> Results, ExpertTrafficStats Traffic)> ThroughGrains(MeshCluster mesh,
+        IReadOnlyList<GenerationRequest> requests, bool keepLogits = false, Func<int, SampledToken, bool>? onToken = null,
+        MeshSiloOptions? options = null) =>
+        OnDedicatedThread(() =>
+        {
+            var (model, experts) = MeshFrontend.LoadModel(mesh.Options.ModelDirectory, mesh.FrontendGrains, options ?? mesh.Options);
+            using (model)
+                return (new Generator(model).Generate(requests, keepLogits, onToken).Results, experts.Stats);
+        });
+
+    /// <summary>A request through a completion grain, as the gateway sends it.</summary>
+    public static async Task<List<GeneratedToken>> Complete(IGrainFactory grains, IReadOnlyList<int> prompt, SamplingParams sampling,
+        string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var tokens = new List<GeneratedToken>();
+        var grain = grains.GetGrain<ICompletionGrain>(requestId ?? Guid.NewGuid().ToString("N"));
+        await foreach (var token in grain.Generate(CompletionRequest.From(prompt, sampling), cancellationToken))
+            tokens.Add(token);
+        return tokens;
+    }
+
+    public static Task<T> OnDedicatedThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public static int[] Ids(IEnumerable<SampledToken> tokens) => tokens.Select(t => t.TokenId).ToArray();
+    public static int[] Ids(IEnumerable<GeneratedToken> tokens) => tokens.Select(t => t.TokenId).ToArray();
+
+    public static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (Math.Abs(expected[i] - actual[i]) > tolerance)
+                Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]} (tolerance {tolerance})");
+    }
+}
