@@ -10,6 +10,23 @@ public sealed record LoadContext(Checkpoint Checkpoint, ModelConfig Config, Mode
     public Linear Linear(string name, long outFeatures, long inFeatures) =>
         new(Checkpoint.Load(name, [outFeatures, inFeatures], Options.WeightDtype, Options.Device));
 
+    /// <summary>
+    /// Several projections of the same input stacked into one weight [Σ out, in], so one GEMM reads
+    /// them all (gate+up of a SwiGLU, q_a+kv_a of MLA); the caller splits the output.
+    /// </summary>
+    public Linear FusedLinear(IReadOnlyList<(string Name, long OutFeatures)> parts, long inFeatures)
+    {
+        var weights = parts.Select(p => Checkpoint.Load(p.Name, [p.OutFeatures, inFeatures], Options.WeightDtype, Options.Device)).ToArray();
+        try
+        {
+            return new Linear(TorchSharp.torch.cat(weights, 0));
+        }
+        finally
+        {
+            foreach (var w in weights) w.Dispose();
+        }
+    }
+
     /// <summary>Norm weights, biases and other small vectors stay in the compute dtype.</summary>
     public Tensor Vector(string name, long length) =>
         Checkpoint.Load(name, [length], ScalarType.Float32, Options.Device).to(Options.ComputeDtype);

@@ -9,16 +9,19 @@ namespace DeepSeekMesh.Model.Layers;
 /// q_proj when q_lora_rank is 0); keys and values are compressed into one normalized latent per
 /// token plus a decoupled, roped k_pe shared by all heads — the only things cached.
 /// kv_b_proj expands the latent into per-head k_nope and v (naive), or is folded into the query
-/// and the output so attention runs on the latents directly (absorbed).
+/// and the output so attention runs on the latents directly (absorbed). The two projections of
+/// the block input (q_a_proj or q_proj, and kv_a_proj_with_mqa) are held stacked as one GEMM.
 /// </summary>
 public sealed class Mla : IDisposable
 {
     readonly ModelConfig _c;
     readonly int _layer;
     readonly AttentionImpl _impl;
-    readonly Linear? _wq, _wqA, _wqB;
+    readonly Linear _wqkvA;  // [q_lora_rank (or heads · qk_head) + kv_lora_rank + rope, hidden]
+    readonly Linear? _wqB;
     readonly RmsNorm? _qNorm;
-    readonly Linear _wkvA, _wkvB, _wo;
+    readonly Linear _wkvB, _wo;
+    readonly long _qWidth;
     readonly RmsNorm _kvNorm;
     readonly double _softmaxScale;
 
@@ -30,17 +33,18 @@ public sealed class Mla : IDisposable
         _softmaxScale = c.SoftmaxScale;
         var p = $"model.layers.{layer}.self_attn";
         int heads = c.NumAttentionHeads;
+        _qWidth = c.QLoraRank == 0 ? heads * c.QkHeadDim : c.QLoraRank;
+        var kvA = ($"{p}.kv_a_proj_with_mqa.weight", (long)(c.KvLoraRank + c.QkRopeHeadDim));
         if (c.QLoraRank == 0)
         {
-            _wq = ctx.Linear($"{p}.q_proj.weight", heads * c.QkHeadDim, c.HiddenSize);
+            _wqkvA = ctx.FusedLinear([($"{p}.q_proj.weight", _qWidth), kvA], c.HiddenSize);
         }
         else
         {
-            _wqA = ctx.Linear($"{p}.q_a_proj.weight", c.QLoraRank, c.HiddenSize);
+            _wqkvA = ctx.FusedLinear([($"{p}.q_a_proj.weight", _qWidth), kvA], c.HiddenSize);
             _qNorm = RmsNorm.Load(ctx, $"{p}.q_a_layernorm.weight", c.QLoraRank);
             _wqB = ctx.Linear($"{p}.q_b_proj.weight", heads * c.QkHeadDim, c.QLoraRank);
         }
-        _wkvA = ctx.Linear($"{p}.kv_a_proj_with_mqa.weight", c.KvLoraRank + c.QkRopeHeadDim, c.HiddenSize);
         _kvNorm = RmsNorm.Load(ctx, $"{p}.kv_a_layernorm.weight", c.KvLoraRank);
         _wkvB = ctx.Linear($"{p}.kv_b_proj.weight", heads * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank);
         _wo = ctx.Linear($"{p}.o_proj.weight", c.HiddenSize, heads * c.VHeadDim);
@@ -52,10 +56,11 @@ public sealed class Mla : IDisposable
         long T = x.shape[0];
         int H = _c.NumAttentionHeads, nope = _c.QkNopeHeadDim, rope = _c.QkRopeHeadDim, c = _c.KvLoraRank;
 
-        var q = Query(x).view(T, H, nope + rope); // [T, H, nope + rope]
+        var qkv = _wqkvA.Forward(x); // [T, q_lora (or H · qk_head) + c + rope]
+        var q = Query(qkv.narrow(-1, 0, _qWidth)).view(T, H, nope + rope); // [T, H, nope + rope]
         var q_nope = q.narrow(-1, 0, nope); // [T, H, nope]
         var q_pe = RotaryEmbedding.Apply(q.narrow(-1, nope, rope), cos, sin); // [T, H, rope]
-        var kv = _wkvA.Forward(x); // [T, c + rope]
+        var kv = qkv.narrow(-1, _qWidth, c + rope); // [T, c + rope]
         var latent = _kvNorm.Forward(kv.narrow(-1, 0, c)); // [T, c]
         var k_pe = RotaryEmbedding.Apply(kv.narrow(-1, c, rope), cos, sin); // [T, rope]
 
@@ -67,9 +72,9 @@ public sealed class Mla : IDisposable
         return _wo.Forward(o.flatten(1)).MoveToOuterDisposeScope(); // [T, hidden]
     }
 
-    Tensor Query(Tensor x) => _wq is not null
-        ? _wq.Forward(x) // [T, H * qk_head]
-        : _wqB!.Forward(_qNorm!.Forward(_wqA!.Forward(x))); // [T, H * qk_head]
+    Tensor Query(Tensor qa) => _wqB is null
+        ? qa // q_proj output: [T, H * qk_head]
+        : _wqB.Forward(_qNorm!.Forward(qa)); // [T, q_lora] -> [T, H * qk_head]
 
     /// <summary>Per-head keys and values expanded from the cached latents (the reference's "naive" path).</summary>
     Tensor Naive(ForwardBatch batch, Tensor q_nope, Tensor q_pe, Tensor latent, Tensor k_pe)
@@ -129,6 +134,6 @@ public sealed class Mla : IDisposable
 
     public void Dispose()
     {
-        foreach (var d in new IDisposable?[] { _wq, _wqA, _wqB, _qNorm, _wkvA, _wkvB, _wo, _kvNorm }) d?.Dispose();
+        foreach (var d in new IDisposable?[] { _wqkvA, _wqB, _qNorm, _wkvB, _wo, _kvNorm }) d?.Dispose();
     }
 }
