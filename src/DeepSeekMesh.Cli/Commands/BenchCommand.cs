@@ -25,6 +25,8 @@ public static class BenchCommand
         command.SetAction(parse =>
         {
             var options = CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads));
+            double bandwidth = MemoryBandwidth();
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { memory_bandwidth_gb_per_s = Math.Round(bandwidth, 2), threads = TorchSharp.torch.get_num_threads() }));
             using var transformer = CliOptions.Load(parse.GetValue(model)!, options);
             var c = transformer.Config;
             long activeBytes = ParameterCounts.ActivePerToken(c) * (options.WeightDtype == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
@@ -51,11 +53,26 @@ public static class BenchCommand
                     decode_tokens_per_s = Math.Round(best.DecodeTokensPerSecond, 2),
                     active_weight_bytes_per_token = activeBytes,
                     effective_gb_per_s = size == 1 ? Math.Round(activeBytes * best.DecodeTokensPerSecond / 1e9, 2) : (double?)null,
+                    roofline_fraction = size == 1 ? Math.Round(activeBytes * best.DecodeTokensPerSecond / 1e9 / bandwidth, 3) : (double?)null,
                 };
                 Console.Out.WriteLine(JsonSerializer.Serialize(result));
             }
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Read bandwidth of this machine now: the best of several sums over 512 MB (beyond any cache).</summary>
+    static double MemoryBandwidth()
+    {
+        using var data = TorchSharp.torch.ones(128L << 20, TorchSharp.torch.ScalarType.Float32);
+        double best = double.MaxValue;
+        for (int i = 0; i < 6; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var sum = data.sum();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return (128L << 20) * 4 / best / 1e9;
     }
 }
