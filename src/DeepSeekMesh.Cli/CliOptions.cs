@@ -19,37 +19,11 @@ public static class CliOptions
         Required = required,
     };
 
-    public static Option<string> WeightDtype() => new("--weights")
-    {
-        Description = "in-memory weight dtype: f32 (default) or bf16",
-        DefaultValueFactory = _ => "f32",
-    };
-
-    public static Option<int> Threads() => new("--threads")
-    {
-        Description = "CPU threads for tensor math (default: all cores)",
-        DefaultValueFactory = _ => Environment.ProcessorCount,
-    };
-
     public static int[] ParseTokens(string text)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0) throw new UsageException("--tokens needs at least one token id");
         return parts.Select(p => int.TryParse(p, out var id) && id >= 0 ? id : throw new UsageException($"--tokens: '{p}' is not a token id")).ToArray();
-    }
-
-    public static ModelOptions ModelOptions(string weights, int threads)
-    {
-        torch.set_num_threads(Math.Max(1, threads));
-        return new ModelOptions
-        {
-            WeightDtype = weights switch
-            {
-                "f32" or "fp32" => torch.ScalarType.Float32,
-                "bf16" => torch.ScalarType.BFloat16,
-                _ => throw new UsageException($"--weights: '{weights}' is not f32 or bf16"),
-            },
-        };
     }
 
     /// <summary>Loads a model with a progress bar on an interactive terminal for models over 256 MB.</summary>

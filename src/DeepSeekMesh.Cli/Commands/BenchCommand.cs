@@ -19,12 +19,12 @@ public static class BenchCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "prompt length per sequence", DefaultValueFactory = _ => 64 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "tokens generated per sequence", DefaultValueFactory = _ => 32 };
         var repeats = new Option<int>("--repeats") { Description = "measured runs per batch size (the best is reported)", DefaultValueFactory = _ => 3 };
-        var weights = CliOptions.WeightDtype();
-        var threads = CliOptions.Threads();
-        var command = new Command("bench", "Measure prefill and decode tokens/s") { model, batches, promptTokens, decodeTokens, repeats, weights, threads };
+        var compute = new ComputeOptions();
+        var command = new Command("bench", "Measure prefill and decode tokens/s") { model, batches, promptTokens, decodeTokens, repeats };
+        compute.AddTo(command);
         command.SetAction(parse =>
         {
-            var options = CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads));
+            var options = compute.Read(parse);
             double bandwidth = MemoryBandwidth();
             Console.Out.WriteLine(JsonSerializer.Serialize(new { memory_bandwidth_gb_per_s = Math.Round(bandwidth, 2), threads = TorchSharp.torch.get_num_threads() }));
             using var transformer = CliOptions.Load(parse.GetValue(model)!, options);
@@ -47,7 +47,7 @@ public static class BenchCommand
                 var result = new
                 {
                     batch = size,
-                    weights = parse.GetValue(weights),
+                    weights = compute.WeightsName(parse),
                     prompt_tokens = parse.GetValue(promptTokens),
                     prefill_tokens_per_s = Math.Round(size * parse.GetValue(promptTokens) / best!.PrefillSeconds, 1),
                     decode_tokens_per_s = Math.Round(best.DecodeTokensPerSecond, 2),

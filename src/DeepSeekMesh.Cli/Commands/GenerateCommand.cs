@@ -32,12 +32,12 @@ public static class GenerateCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "keep generating past the end-of-sequence token" };
         var json = new Option<bool>("--json") { Description = "print {\"tokens\", \"logits\", \"timing\"} as JSON" };
         var logits = new Option<bool>("--logits") { Description = "with --json: include the logits that chose each token" };
-        var weights = CliOptions.WeightDtype();
-        var threads = CliOptions.Threads();
+        var compute = new ComputeOptions();
         var command = new Command("generate", "Generate tokens after a prompt")
         {
-            model, tokens, prompt, chat, tokenizer, stop, maxTokens, temperature, topP, topK, seed, ignoreEos, json, logits, weights, threads,
+            model, tokens, prompt, chat, tokenizer, stop, maxTokens, temperature, topP, topK, seed, ignoreEos, json, logits,
         };
+        compute.AddTo(command);
         command.SetAction(parse =>
         {
             var sampling = new SamplingParams
@@ -51,10 +51,10 @@ public static class GenerateCommand
             };
             if (parse.GetValue(prompt) is { } text)
                 return StreamText(parse.GetValue(model)!, parse.GetValue(tokenizer), text, parse.GetValue(chat), parse.GetValue(stop) ?? [], sampling,
-                    CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads)));
+                    compute.Read(parse));
             var ids = CliOptions.ParseTokens(parse.GetValue(tokens) ?? throw new UsageException("give --tokens or --prompt"));
             var clock = Stopwatch.StartNew();
-            using var transformer = CliOptions.Load(parse.GetValue(model)!, CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads)));
+            using var transformer = CliOptions.Load(parse.GetValue(model)!, compute.Read(parse));
             double loadSeconds = clock.Elapsed.TotalSeconds;
             bool keepLogits = parse.GetValue(logits);
             var (results, timing) = new Generator(transformer).Generate([new GenerationRequest(ids, sampling)], keepLogits);

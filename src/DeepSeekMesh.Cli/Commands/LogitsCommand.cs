@@ -11,13 +11,13 @@ public static class LogitsCommand
     {
         var model = CliOptions.Model();
         var tokens = CliOptions.Tokens(required: true);
-        var weights = CliOptions.WeightDtype();
-        var threads = CliOptions.Threads();
-        var command = new Command("logits", "Print the logits of the last prompt position as JSON") { model, tokens, weights, threads };
+        var compute = new ComputeOptions();
+        var command = new Command("logits", "Print the logits of the last prompt position as JSON") { model, tokens };
+        compute.AddTo(command);
         command.SetAction(parse =>
         {
             var ids = CliOptions.ParseTokens(parse.GetValue(tokens)!);
-            using var transformer = CliOptions.Load(parse.GetValue(model)!, CliOptions.ModelOptions(parse.GetValue(weights)!, parse.GetValue(threads)));
+            using var transformer = CliOptions.Load(parse.GetValue(model)!, compute.Read(parse));
             if (ids.Any(t => t >= transformer.Config.VocabSize)) throw new UsageException($"--tokens: ids must be below vocab_size {transformer.Config.VocabSize}");
             using var cache = transformer.NewCache(ids.Length);
             using var batch = new ForwardBatch([(cache, ids)], transformer.Options.Device);
