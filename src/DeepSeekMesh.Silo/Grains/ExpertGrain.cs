@@ -1,5 +1,7 @@
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Model.Config;
 using DeepSeekMesh.Model.Layers;
+using DeepSeekMesh.Model.Weights;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
 using Orleans.Runtime;
@@ -13,7 +15,7 @@ namespace DeepSeekMesh.Silo.Grains;
 /// </summary>
 [ExpertSilosOnly]
 [GrainType("dsm-expert")]
-public sealed class ExpertGrain(ModelStore store, ILocalSiloDetails silo) : Grain, IExpertGrain
+public sealed class ExpertGrain(ModelStore store, SiloActivity activity, ILocalSiloDetails silo) : Grain, IExpertGrain
 {
     Mlp? _mlp;
     int _layer, _expert;
@@ -28,8 +30,17 @@ public sealed class ExpertGrain(ModelStore store, ILocalSiloDetails silo) : Grai
             throw new ArgumentException($"layer {_layer} is not a MoE layer of this model");
         if (_expert < 0 || _expert >= config.NRoutedExperts)
             throw new ArgumentException($"expert {_expert} is not in [0, {config.NRoutedExperts})");
-        _mlp = LocalExpertExecutor.LoadExpert(store.Context, _layer, _expert);
+        try
+        {
+            _mlp = LocalExpertExecutor.LoadExpert(store.Context, _layer, _expert);
+        }
+        catch (Exception e) when (e is WeightFormatException or ModelConfigException)
+        {
+            // The model library's exceptions have no Orleans codec: keep the message, which names the tensor.
+            throw new InvalidOperationException($"expert {_layer}/{_expert} cannot load: {e.Message}");
+        }
         var prefix = $"model.layers.{_layer}.mlp.experts.{_expert}";
+        activity.ExpertActivated();
         _tensors = [$"{prefix}.gate_proj.weight", $"{prefix}.up_proj.weight", $"{prefix}.down_proj.weight"];
         return Task.CompletedTask;
     }
@@ -44,6 +55,7 @@ public sealed class ExpertGrain(ModelStore store, ILocalSiloDetails silo) : Grai
         var y = _mlp!.Forward(x); // [n, hidden]
         _calls++;
         _rows += rows.Rows;
+        activity.ExpertCalled(rows.Rows);
         return Task.FromResult(RowCodec.ToRows(y, rows.Dtype));
     }
 
@@ -61,6 +73,7 @@ public sealed class ExpertGrain(ModelStore store, ILocalSiloDetails silo) : Grai
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_mlp is not null) activity.ExpertDeactivated();
         _mlp?.Dispose();
         _mlp = null;
         return Task.CompletedTask;

@@ -1,6 +1,8 @@
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Config;
 using DeepSeekMesh.Model.Layers;
+using DeepSeekMesh.Model.Weights;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
 using Orleans.Concurrency;
@@ -16,7 +18,7 @@ namespace DeepSeekMesh.Silo.Grains;
 [StatelessWorker(1)]
 [FrontendSilosOnly]
 [GrainType("dsm-router")]
-public sealed class RouterGrain(ModelStore store) : Grain, IRouterGrain
+public sealed class RouterGrain(ModelStore store, SiloActivity activity) : Grain, IRouterGrain
 {
     Gate? _gate;
     int _layer;
@@ -29,8 +31,16 @@ public sealed class RouterGrain(ModelStore store) : Grain, IRouterGrain
         var config = store.Config;
         if (_layer < 0 || _layer >= config.NumHiddenLayers || !config.IsMoeLayer(_layer))
             throw new ArgumentException($"layer {_layer} is not a MoE layer of this model");
-        _gate = Gate.Load(store.Context, _layer);
+        try
+        {
+            _gate = Gate.Load(store.Context, _layer);
+        }
+        catch (Exception e) when (e is WeightFormatException or ModelConfigException)
+        {
+            throw new InvalidOperationException($"router {_layer} cannot load: {e.Message}");
+        }
         _counts = new long[config.NRoutedExperts];
+        activity.RouterActivated(_layer);
         var period = store.Options.LoadReportPeriod;
         this.RegisterGrainTimer(Report, period, period);
         return Task.CompletedTask;
@@ -53,6 +63,7 @@ public sealed class RouterGrain(ModelStore store) : Grain, IRouterGrain
             _counts[ids[i]]++;
         }
         _dirty = true;
+        activity.Routed(rows.Rows);
         return Task.FromResult(new Routing { Tokens = rows.Rows, TopK = (int)indices.shape[1], Weights = w, Indices = ids });
     }
 
@@ -73,6 +84,7 @@ public sealed class RouterGrain(ModelStore store) : Grain, IRouterGrain
         }
         finally
         {
+            if (_gate is not null) activity.RouterDeactivated(_layer);
             _gate?.Dispose();
             _gate = null;
         }

@@ -30,6 +30,7 @@ public static class MeshSiloBuilderExtensions
         services.AddSingleton(Options.Create(options));
         services.AddSingleton<ModelStore>();
         services.AddSingleton<MeshFrontend>();
+        services.AddSingleton<SiloActivity>();
         services.AddHostedService<MeshStartup>();
         if (options.FastFailureDetection)
         {

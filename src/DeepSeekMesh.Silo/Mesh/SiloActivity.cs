@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+
+namespace DeepSeekMesh.Silo.Mesh;
+
+/// <summary>
+/// What this silo's mesh grains are doing, per silo (router grains are stateless workers, which
+/// the management grain's activation listing does not show).
+/// </summary>
+public sealed class SiloActivity
+{
+    readonly ConcurrentDictionary<int, int> _routers = new();
+    long _expertActivations, _expertCalls, _expertRows, _routedTokens;
+
+    /// <summary>MoE layer → live router activations on this silo.</summary>
+    public IReadOnlyDictionary<int, int> RouterActivations => _routers.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => p.Value);
+    public long ExpertActivations => Interlocked.Read(ref _expertActivations);
+    public long ExpertCalls => Interlocked.Read(ref _expertCalls);
+    public long ExpertRows => Interlocked.Read(ref _expertRows);
+    public long RoutedTokens => Interlocked.Read(ref _routedTokens);
+
+    internal void RouterActivated(int layer) => _routers.AddOrUpdate(layer, 1, (_, n) => n + 1);
+    internal void RouterDeactivated(int layer) => _routers.AddOrUpdate(layer, 0, (_, n) => n - 1);
+    internal void Routed(int tokens) => Interlocked.Add(ref _routedTokens, tokens);
+    internal void ExpertActivated() => Interlocked.Increment(ref _expertActivations);
+    internal void ExpertDeactivated() => Interlocked.Decrement(ref _expertActivations);
+
+    internal void ExpertCalled(int rows)
+    {
+        Interlocked.Increment(ref _expertCalls);
+        Interlocked.Add(ref _expertRows, rows);
+    }
+}
