@@ -12,5 +12,6 @@ var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architect
     TextCommands.Tokenize(),
     TextCommands.Detokenize(),
     TextCommands.ChatTemplate(),
+    DeepSeekMesh.Silo.SiloCommand.Create(),
 };
 return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace DeepSeekMesh.Silo.Tests;
+
+/// <summary>`dsmesh silo` processes on loopback and an Orleans client connected to them.</summary>
+public sealed class SiloProcesses : IAsyncDisposable
+{
+    readonly List<SiloProcess> _silos = new();
+    IHost? _client;
+
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    public IClusterClient Client => _client!.Services.GetRequiredService<IClusterClient>();
+
+    public static string Dsmesh
+    {
+        get
+        {
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+            var dll = Path.Combine(TestModels.Root, "src", "DeepSeekMesh.Cli", "bin", configuration, "net10.0", "dsmesh.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the CLI first: {dll}");
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public SiloProcess Start(string role, string model, string clustering, string clusterId)
+    {
+        var silo = SiloProcess.Start(role, model, FreePort(), FreePort(), clustering, clusterId);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    public async Task ConnectAsync(Action<IClientBuilder> clustering, string clusterId)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = "dsmesh";
+            });
+            clustering(client);
+        });
+        _client = builder.Build();
+        await _client.StartAsync();
+    }
+
+    /// <summary>Waits until <paramref name="count"/> silos are active in the membership table.</summary>
+    public async Task WaitForSilosAsync(int count, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var silo in _silos)
+                if (silo.HasExited) throw new InvalidOperationException($"silo {silo.Role} exited: {silo.Log}");
+            try
+            {
+                var hosts = await Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+                if (hosts.Count >= count) return;
+            }
+            catch (Exception) when (clock.Elapsed < timeout) { }
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"{count} silos did not join in {timeout}:\n{string.Join("\n---\n", _silos.Select(s => s.Log))}");
+            await Task.Delay(200);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            try { await _client.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); } catch (Exception) { }
+            _client.Dispose();
+        }
+        foreach (var silo in _silos) silo.Dispose();
+    }
+}
+
+public sealed class SiloProcess : IDisposable
+{
+    readonly Process _process;
+    readonly StringBuilder _log = new();
+
+    SiloProcess(Process process, string role, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        Role = role;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+    }
+
+    public string Role { get; }
+    public int SiloPort { get; }
+    public int GatewayPort { get; }
+    public bool HasExited => _process.HasExited;
+    public string Log { get { lock (_log) return _log.ToString(); } }
+
+    public static SiloProcess Start(string role, string model, int siloPort, int gatewayPort, string clustering, string clusterId)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { SiloProcesses.Dsmesh, "silo", "--role", role, "--model", model, "--silo-port", siloPort.ToString(),
+                     "--gateway-port", gatewayPort.ToString(), "--cluster-id", clusterId, "--threads", "1" })
+            info.ArgumentList.Add(arg);
+        foreach (var arg in clustering.Split(' ', StringSplitOptions.RemoveEmptyEntries)) info.ArgumentList.Add(arg);
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var silo = new SiloProcess(new Process { StartInfo = info }, role, siloPort, gatewayPort);
+        silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
+        silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        silo._process.Start();
+        silo._process.BeginOutputReadLine();
+        silo._process.BeginErrorReadLine();
+        return silo;
+    }
+
+    void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, no membership goodbye.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
