@@ -15,12 +15,14 @@ public sealed class Gate : IRouter
     readonly Tensor _weight; // [n_routed_experts, hidden]
     readonly Tensor _bias;   // [n_routed_experts]
     readonly ModelConfig _c;
+    readonly TorchSharp.Scalar _routedScale;
 
     public Gate(Tensor weight, Tensor bias, ModelConfig config)
     {
         _weight = weight;
         _bias = bias;
         _c = config;
+        _routedScale = config.RoutedScalingFactor;
     }
 
     /// <summary>The gate's tensors, kept in the compute dtype (the reference keeps them in fp32).</summary>
@@ -44,12 +46,12 @@ public sealed class Gate : IRouter
             var groupScores = grouped.topk(2, dim: -1).values.sum(-1); // [T, G]
             var keep = groupScores.topk(_c.TopkGroup, dim: -1).indexes; // [T, topk_group]
             var drop = ones(T, _c.NGroup, ScalarType.Bool, x.device).scatter(1, keep, zeros_like(keep, ScalarType.Bool)); // [T, G]
-            biased = grouped.masked_fill(drop.unsqueeze(-1), double.NegativeInfinity).flatten(1); // [T, E]
+            biased = grouped.masked_fill(drop.unsqueeze(-1), Scalars.NegativeInfinity).flatten(1); // [T, E]
         }
         var indices = biased.topk(_c.NumExpertsPerTok, dim: -1).indexes; // [T, k]
         var weights = scores.gather(1, indices); // [T, k]
         if (_c.NormTopkProb) weights = weights / weights.sum(-1, keepdim: true); // [T, k]
-        weights = weights * _c.RoutedScalingFactor; // [T, k]
+        weights = weights * _routedScale; // [T, k]
         return (weights.MoveToOuterDisposeScope(), indices.MoveToOuterDisposeScope());
     }
 
@@ -57,5 +59,6 @@ public sealed class Gate : IRouter
     {
         _weight.Dispose();
         _bias.Dispose();
+        _routedScale.Dispose();
     }
 }

@@ -23,7 +23,7 @@ public sealed class Mla : IDisposable
     readonly Linear _wkvB, _wo;
     readonly long _qWidth;
     readonly RmsNorm _kvNorm;
-    readonly double _softmaxScale;
+    readonly TorchSharp.Scalar _softmaxScale; // held: a temporary Scalar may be finalized mid-call
 
     public Mla(LoadContext ctx, int layer)
     {
@@ -125,15 +125,23 @@ public sealed class Mla : IDisposable
         scores = scores * _softmaxScale; // [n, H, L]
         if (s.Count > 1)
         {
-            long L = scores.shape[2];
-            var future = arange(L, device: scores.device).unsqueeze(0) > arange(s.Start, s.End, device: scores.device).unsqueeze(1); // [n, L]
-            scores = scores.masked_fill(future.unsqueeze(1), double.NegativeInfinity); // [n, H, L]
+            var future = CausalMask(s.Start, s.Count, (int)scores.shape[2], scores.device); // [n, L]
+            scores = scores.masked_fill(future.unsqueeze(1), Scalars.NegativeInfinity); // [n, H, L]
         }
         return scores.softmax(-1, ScalarType.Float32).to(scores.dtype); // [n, H, L]
     }
 
+    /// <summary>True where key position t lies after query position start + i.</summary>
+    static Tensor CausalMask(int start, int count, int length, Device device)
+    {
+        var mask = new bool[count * length];
+        for (int i = 0; i < count; i++)
+            for (int t = start + i + 1; t < length; t++) mask[i * length + t] = true;
+        return tensor(mask, device: device).view(count, length);
+    }
+
     public void Dispose()
     {
-        foreach (var d in new IDisposable?[] { _wqkvA, _wqB, _qNorm, _wkvB, _wo, _kvNorm }) d?.Dispose();
+        foreach (var d in new IDisposable?[] { _wqkvA, _wqB, _qNorm, _wkvB, _wo, _kvNorm, _softmaxScale }) d?.Dispose();
     }
 }

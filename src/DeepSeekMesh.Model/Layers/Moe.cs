@@ -28,7 +28,7 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
         var outputs = pending.Wait(); // per expert [n, hidden]
         var routed = zeros_like(x); // [T, hidden]
         for (int i = 0; i < routes.Count; i++)
-            routed.index_add_(0, routes[i].Rows, outputs[i] * routes[i].Weights.unsqueeze(1), 1); // [T, hidden]
+            routed.index_add_(0, routes[i].Rows, outputs[i] * routes[i].Weights.unsqueeze(1), Scalars.One); // [T, hidden]
         return (routed + y).MoveToOuterDisposeScope(); // [T, hidden]
     }
 

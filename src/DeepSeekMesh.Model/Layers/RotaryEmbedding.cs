@@ -6,7 +6,7 @@ namespace DeepSeekMesh.Model.Layers;
 /// <summary>
 /// Rotary position embedding of the decoupled rope part, rotating interleaved pairs (x[2i], x[2i+1])
 /// as DeepSeek's reference does, with YaRN-corrected frequencies when rope_scaling says so.
-/// Frequencies are computed in float32 exactly as the reference computes them.
+/// Frequencies are computed in float32 as the reference computes them.
 /// </summary>
 public sealed class RotaryEmbedding : IDisposable
 {
@@ -16,15 +16,20 @@ public sealed class RotaryEmbedding : IDisposable
     {
         int dim = config.QkRopeHeadDim;
         double theta = config.RopeTheta;
-        using var scope = NewDisposeScope();
-        var freqs = 1.0 / pow(theta, arange(0, dim, 2, ScalarType.Float32) / dim); // [dim/2]
+        var freqs = new float[dim / 2];
+        for (int i = 0; i < freqs.Length; i++)
+            freqs[i] = 1f / MathF.Pow((float)theta, 2f * i / dim); // base^(-2i/d)
         if (config.RopeScaling is { } yarn)
         {
             var (low, high) = CorrectionRange(yarn.BetaFast, yarn.BetaSlow, dim, theta, yarn.OriginalMaxPositionEmbeddings);
-            var smooth = 1 - Ramp(low, high, dim / 2); // [dim/2]
-            freqs = freqs / yarn.Factor * (1 - smooth) + freqs * smooth; // [dim/2]
+            if (low == high) high += 0.001;
+            for (int i = 0; i < freqs.Length; i++)
+            {
+                float smooth = 1f - Math.Clamp((float)((i - low) / (high - low)), 0f, 1f);
+                freqs[i] = (float)(freqs[i] / yarn.Factor) * (1f - smooth) + freqs[i] * smooth; // interpolate below the ramp, extrapolate above
+            }
         }
-        _freqs = freqs.to(device).DetachFromDisposeScope();
+        _freqs = tensor(freqs, ScalarType.Float32, device);
     }
 
     /// <summary>d · ln(L0 / (2π r)) / (2 ln base): the dimension whose wavelength turns r times in L0.</summary>
@@ -36,12 +41,6 @@ public sealed class RotaryEmbedding : IDisposable
         double low = Math.Floor(CorrectionDim(betaFast, dim, theta, originalLength));
         double high = Math.Ceiling(CorrectionDim(betaSlow, dim, theta, originalLength));
         return (Math.Max(low, 0), Math.Min(high, dim - 1));
-    }
-
-    static Tensor Ramp(double low, double high, int length)
-    {
-        if (low == high) high += 0.001;
-        return ((arange(length, ScalarType.Float32) - low) / (high - low)).clamp(0, 1); // [length]
     }
 
     /// <summary>cos and sin of position · frequency for each row.</summary>

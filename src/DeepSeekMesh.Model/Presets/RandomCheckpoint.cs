@@ -121,7 +121,8 @@ public static class RandomCheckpoint
         {
             using var scope = NewDisposeScope();
             using var g = new TorchSharp.torch.Generator(SplitMix(seed ^ SplitMix(tensor + 1)) >> 1);
-            return TensorData.ToArray<float>(randn([count], generator: g) * std);
+            using var scale = (TorchSharp.Scalar)std; // held: a temporary Scalar may be finalized mid-call
+            return TensorData.ToArray<float>(randn([count], generator: g).mul_(scale));
         }
 
         static ulong SplitMix(ulong x)
