@@ -14,6 +14,7 @@ public sealed class Linear(Tensor weight) : IDisposable
     public Tensor Forward(Tensor x) // [..., in] -> [..., out]
     {
         if (x.dtype == Weight.dtype) return F.linear(x, Weight);
+        if (Bf16Gemv.Applies(x, Weight)) return Bf16Gemv.Forward(x, Weight);
         using var narrow = x.to(Weight.dtype);
         using var y = F.linear(narrow, Weight);
         return y.to(x.dtype);
