@@ -15,25 +15,13 @@ public sealed class TextStream(StreamingDetokenizer detokenizer, StopSequenceMat
     public string? StopSequence { get; private set; }
 
     /// <summary>The text this token makes safe to show (possibly empty).</summary>
-    public string Push(int token)
-    {
-        if (Stopped) return "";
-        var text = detokenizer.Push(token);
-        if (stops is null) return text;
-        var result = stops.Process(text);
-        if (result.Stopped)
-        {
-            Stopped = true;
-            StopSequence = result.StopSequence;
-        }
-        return result.Text;
-    }
+    public string Push(int token) => Stopped ? "" : Filter(detokenizer.Push(token), final: false);
 
     /// <summary>At the end of generation: whatever was held back (incomplete bytes, a partial stop string).</summary>
-    public string Finish()
+    public string Finish() => Stopped ? "" : Filter(detokenizer.Flush(), final: true);
+
+    string Filter(string text, bool final)
     {
-        if (Stopped) return "";
-        var text = detokenizer.Flush();
         if (stops is null) return text;
         var result = stops.Process(text);
         if (result.Stopped)
@@ -42,6 +30,6 @@ public sealed class TextStream(StreamingDetokenizer detokenizer, StopSequenceMat
             StopSequence = result.StopSequence;
             return result.Text;
         }
-        return result.Text + stops.Flush();
+        return final ? result.Text + stops.Flush() : result.Text;
     }
 }
