@@ -1,0 +1,31 @@
+namespace DeepSeekMesh.Gateway;
+
+/// <summary>
+/// What the HTTP front end enforces. Bound from the configuration section <c>Gateway</c>
+/// (appsettings.json, or environment variables such as <c>Gateway__ApiKeys__0</c>) and the CLI.
+/// </summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Accepted bearer keys; none = open (a warning is logged at start-up).</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Requests per minute per API key (per client address when open); 0 = unlimited.</summary>
+    public int RequestsPerMinute { get; set; }
+
+    /// <summary>Tokens per minute per API key: prompt tokens plus max_tokens, charged at admission, times n; 0 = unlimited.</summary>
+    public int TokensPerMinute { get; set; }
+
+    /// <summary>Largest request body (Kestrel limit and WebSocket message limit): 413 above it.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 << 20;
+
+    /// <summary>Largest <c>n</c> (choices per prompt) and largest number of prompts times n in one request.</summary>
+    public int MaxChoices { get; set; } = 16;
+
+    /// <summary>Largest number of stop strings.</summary>
+    public int MaxStopSequences { get; set; } = 16;
+
+    /// <summary>Retry-After seconds sent with 429s when the cluster is saturated.</summary>
+    public int OverloadedRetryAfterSeconds { get; set; } = 1;
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Text;
+using Orleans.Runtime;
+
+namespace DeepSeekMesh.Gateway;
+
+/// <summary>One generated token's logprob information, with its text.</summary>
+public sealed record TokenLogprobInfo(int TokenId, string Token, byte[] Bytes, float Logprob, IReadOnlyList<(string Token, byte[] Bytes, float Logprob)> Top);
+
+/// <summary>What one choice produced since its last event: a text delta (possibly empty), logprobs, and at the end the finish reason.</summary>
+public sealed record ChoiceEvent(int Index, string Text, TokenLogprobInfo? Logprob, string? FinishReason, int CompletionTokens);
+
+/// <summary>
+/// Runs choices of a <see cref="GenerationJob"/> on the cluster: one completion grain per choice
+/// (key: request id + choice index), token ids in, text deltas out through a <see cref="TextStream"/>
+/// (stop strings cut the text and end the grain call). Cancelling the token (the client left)
+/// cancels the grain call, which ends the sequence and frees its KV cache.
+/// </summary>
+public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, GatewayOptions options)
+{
+    /// <summary>
+    /// Starts every choice and waits for each one's first event, so that a refused request (overloaded,
+    /// too large, invalid) surfaces as an <see cref="ApiException"/> before any response is written.
+    /// </summary>
+    public async Task<IAsyncEnumerator<ChoiceEvent>[]> StartAsync(GenerationJob job, string requestId, CancellationToken cancellationToken)
+    {
+        var enumerators = new IAsyncEnumerator<ChoiceEvent>[job.Choices];
+        for (int p = 0, index = 0; p < job.Prompts.Count; p++)
+            for (int c = 0; c < job.N; c++, index++)
+                enumerators[index] = Run(job, job.Prompts[p].Ids, index, c, $"{requestId}-{index}", cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var first = enumerators.Select(e => e.MoveNextAsync().AsTask()).ToArray();
+        try
+        {
+            await Task.WhenAll(first);
+        }
+        catch
+        {
+            foreach (var e in enumerators) await DisposeQuietly(e);
+            var error = first.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
+            if (error is not null && Map(error, options) is { } api) throw api;
+            throw;
+        }
+        return enumerators;
+    }
+
+    static async ValueTask DisposeQuietly(IAsyncEnumerator<ChoiceEvent> e)
+    {
+        try { await e.DisposeAsync(); } catch { /* already failed or cancelled */ }
+    }
+
+    /// <summary>Every event of started choices (each already positioned on its first event), interleaved as they come.</summary>
+    public static async IAsyncEnumerable<ChoiceEvent> Merge(IAsyncEnumerator<ChoiceEvent>[] started, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (started.Length == 1)
+        {
+            var e = started[0];
+            try
+            {
+                do yield return e.Current;
+                while (await e.MoveNextAsync());
+            }
+            finally { await e.DisposeAsync(); }
+            yield break;
+        }
+        var channel = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var pumps = started.Select(async e =>
+        {
+            try
+            {
+                do await channel.Writer.WriteAsync(e.Current, cancellationToken);
+                while (await e.MoveNextAsync());
+            }
+            finally { await e.DisposeAsync(); }
+        }).ToArray();
+        _ = Task.WhenAll(pumps).ContinueWith(t => channel.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken))
+            yield return item;
+    }
+
+    async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string grainKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<ICompletionGrain>(grainKey);
+        var request = CompletionRequest.From(prompt, job.SamplingFor(choice));
+        var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
+        var tokenizer = job.Model.Codec.Tokenizer;
+        int count = 0;
+        string? finish = null;
+        await using var tokens = grain.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await tokens.MoveNextAsync())
+        {
+            long start = Stopwatch.GetTimestamp();
+            var token = tokens.Current;
+            count++;
+            var delta = token.IsStopToken ? "" : text.Push(token.TokenId);
+            if (text.Stopped) finish = "stop";
+            else if (token.FinishReason != CompletionFinish.None)
+            {
+                finish = token.FinishReason == CompletionFinish.Stop ? "stop" : "length";
+                delta += text.Finish();
+            }
+            TokenLogprobInfo? logprob = job.Logprobs is null ? null : Describe(tokenizer, token);
+            metrics.AddTokenProcessing(Stopwatch.GetTimestamp() - start);
+            yield return new ChoiceEvent(index, delta, logprob, finish, count);
+            if (finish is not null) yield break; // disposing the grain enumerator ends the sequence (a stop string cut it)
+        }
+        // The grain ended without a finish reason (it should not): close the text.
+        yield return new ChoiceEvent(index, text.Finish(), null, "stop", count);
+    }
+
+    static TokenLogprobInfo Describe(Tokenizers.Tokenizer tokenizer, GeneratedToken token)
+    {
+        (string, byte[]) TextOf(int id)
+        {
+            var bytes = tokenizer.GetTokenBytes(id).ToArray();
+            return (System.Text.Encoding.UTF8.GetString(bytes), bytes);
+        }
+        var (t, b) = TextOf(token.TokenId);
+        var top = token.TopLogprobs.Select(a => { var (s, bs) = TextOf(a.TokenId); return (s, bs, a.Logprob); }).ToArray();
+        return new TokenLogprobInfo(token.TokenId, t, b, token.Logprob, top);
+    }
+
+    /// <summary>Cluster failures as API errors: refusals by their reason, an unreachable cluster as 503.</summary>
+    public static ApiException? Map(Exception e, GatewayOptions options) => e switch
+    {
+        ApiException api => api,
+        CompletionRejectedException r => r.Reason switch
+        {
+            CompletionRejection.Overloaded => new ApiException(429, $"The server is overloaded: {r.Message}. Please retry after a short wait.", "server_overloaded", null, "server_overloaded")
+            {
+                RetryAfterSeconds = options.OverloadedRetryAfterSeconds,
+            },
+            CompletionRejection.TooLarge => ApiException.BadRequest(r.Message, r.Parameter ?? "max_tokens", "context_length_exceeded"),
+            CompletionRejection.InvalidRequest => ApiException.BadRequest(r.Message, r.Parameter, "invalid_value"),
+            _ => new ApiException(503, $"No frontend could serve the request: {r.Message}", "server_error", null, "service_unavailable") { RetryAfterSeconds = 1 },
+        },
+        OperationCanceledException => null,
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException =>
+            new ApiException(503, $"The cluster is unavailable: {e.Message}", "server_error", null, "service_unavailable") { RetryAfterSeconds = 1 },
+        _ => null,
+    };
+}
+
+/// <summary>The gateway's own cost per token: time from a token's arrival from the grain to the moment its text is written and flushed.</summary>
+public sealed class GatewayMetrics
+{
+    long _tokens, _ticks, _requests;
+
+    public void AddTokenProcessing(long ticks)
+    {
+        Interlocked.Increment(ref _tokens);
+        Interlocked.Add(ref _ticks, ticks);
+    }
+
+    public void AddWrite(long ticks) => Interlocked.Add(ref _ticks, ticks);
+
+    public void AddRequest() => Interlocked.Increment(ref _requests);
+
+    public long Tokens => Interlocked.Read(ref _tokens);
+    public long Requests => Interlocked.Read(ref _requests);
+    public double MicrosecondsPerToken => Tokens == 0 ? 0 : Interlocked.Read(ref _ticks) * 1e6 / Stopwatch.Frequency / Tokens;
+}

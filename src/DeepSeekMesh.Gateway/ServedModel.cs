@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using DeepSeekMesh.Model.Config;
+using DeepSeekMesh.Text;
+
+namespace DeepSeekMesh.Gateway;
+
+/// <summary>
+/// The model the gateway serves: its id, its tokenizer and chat template (text ↔ token ids happen
+/// here, never in the cluster), and what its config.json says about limits.
+/// </summary>
+public sealed class ServedModel
+{
+    /// <summary>
+    /// The demo-model marker: <c>"dsmesh_random_weights": true</c> at the top level of config.json
+    /// says the weights are random (a checkpoint written by <c>dsmesh init-model</c>); the model
+    /// object then carries <c>"random_weights": true</c>.
+    /// </summary>
+    public const string RandomWeightsField = "dsmesh_random_weights";
+
+    public required string Id { get; init; }
+    public required string Directory { get; init; }
+    public required TextCodec Codec { get; init; }
+    public required int ContextLength { get; init; }
+    public required int VocabSize { get; init; }
+    public bool RandomWeights { get; init; }
+    public long Created { get; init; }
+
+    public static ServedModel Load(string directory, string? id = null)
+    {
+        directory = Path.GetFullPath(directory);
+        var config = ModelConfig.Load(directory);
+        if (!TextCodec.Exists(directory))
+            throw new FileNotFoundException($"{Path.Combine(directory, "tokenizer.json")}: not found (the gateway tokenizes; the model directory needs tokenizer.json and tokenizer_config.json)");
+        var codec = TextCodec.FromDirectory(directory);
+        var configPath = Path.Combine(directory, "config.json");
+        bool random = JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject root
+                      && root[RandomWeightsField] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+        return new ServedModel
+        {
+            Id = id ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)),
+            Directory = directory,
+            Codec = codec,
+            ContextLength = config.MaxPositionEmbeddings,
+            VocabSize = config.VocabSize,
+            RandomWeights = random,
+            Created = new DateTimeOffset(File.GetLastWriteTimeUtc(configPath)).ToUnixTimeSeconds(),
+        };
+    }
+}
