@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeepSeekMesh.Model.Engine;
+using DeepSeekMesh.Model.Presets;
+using DeepSeekMesh.Silo;
+using DeepSeekMesh.Silo.Mesh;
+using DeepSeekMesh.Tokenizers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace DeepSeekMesh.Gateway.Tests;
+
+/// <summary>A random-weight "tiny" preset model with the real DeepSeek-V3 tokenizer, written once per test run (as `dsmesh init-model --preset tiny --tokenizer …` does, plus the demo marker).</summary>
+public static class TinyModel
+{
+    static readonly Lazy<string> Dir = new(() =>
+    {
+        var root = FindRoot();
+        var tokenizerDir = Path.Combine(root, "assets", "tokenizer", "deepseek-v3");
+        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-gateway-tests-{Environment.ProcessId}", "tiny");
+        var tokenizer = Tokenizer.FromDirectory(tokenizerDir);
+        int vocab = (tokenizer.VocabSize + 127) / 128 * 128;
+        var config = ModelPreset.Config("tiny", vocab, tokenizer.BosTokenId, tokenizer.EosTokenId);
+        config[ServedModel.RandomWeightsField] = true;
+        RandomCheckpoint.Write(config, dir, seed: 11, CheckpointDtype.Bf16);
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(tokenizerDir, f), Path.Combine(dir, f), overwrite: true);
+        return dir;
+    });
+
+    public static string Directory => Dir.Value;
+
+    static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "DeepSeekMesh.sln"))) return d.FullName;
+        throw new InvalidOperationException("no DeepSeekMesh.sln above the test binaries");
+    }
+}
+
+/// <summary>One `dsmesh serve`-equivalent host (gateway + one silo of role all) on real Kestrel, loopback, free ports.</summary>
+public abstract class GatewayServer : IAsyncLifetime
+{
+    public WebApplication App { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    public HttpClient Http { get; private set; } = null!;
+    public string ModelId => App.Services.GetRequiredService<ServedModel>().Id;
+
+    protected virtual void Configure(GatewayOptions options) { }
+    protected virtual EngineOptions Engine => new();
+    public virtual string? Key => null;
+
+    public async Task InitializeAsync()
+    {
+        App = GatewayHost.Build(new GatewaySettings
+        {
+            ModelDirectory = TinyModel.Directory,
+            Port = 0,
+            Silo = new MeshSiloOptions { Engine = Engine },
+            SiloPort = FreePort(),
+            SiloGatewayPort = FreePort(),
+            Configure = Configure,
+            LogLevel = LogLevel.Warning,
+        });
+        await App.StartAsync();
+        BaseAddress = App.HttpAddress();
+        Http = Client(Key);
+    }
+
+    public HttpClient Client(string? key)
+    {
+        var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (key is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    public EngineStats EngineStats => App.Services.GetRequiredService<MeshFrontend>().Engine.Stats;
+
+    /// <summary>Waits until the engine runs nothing and every KV cache block is free again.</summary>
+    public async Task<EngineStats> WaitForIdleEngine(TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var stats = EngineStats;
+            if (stats.Running == 0 && stats.Waiting == 0 && stats.CacheBlocksUsed == 0) return stats;
+            if (DateTime.UtcNow > until) return stats;
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)> PostAsync(string path, string json, HttpClient? http = null)
+    {
+        var response = await (http ?? Http).PostAsync(path, JsonBody(json));
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? body = null;
+        try { body = JsonNode.Parse(text); } catch (JsonException) { }
+        return (response.StatusCode, body, response);
+    }
+}
+
+public sealed class OpenServer : GatewayServer { }
+
+/// <summary>API keys, request and token rate limits, and an engine that admits one sequence and queues one more (to saturate it).</summary>
+public sealed class SecuredServer : GatewayServer
+{
+    public const string Key1 = "sk-test-one", Key2 = "sk-test-two", Key3 = "sk-test-three";
+    public const int RequestsPerMinute = 6, TokensPerMinute = 1500;
+
+    protected override void Configure(GatewayOptions options)
+    {
+        options.ApiKeys.AddRange([Key1, Key2, Key3]);
+        options.RequestsPerMinute = RequestsPerMinute;
+        options.TokensPerMinute = TokensPerMinute;
+        options.OverloadedRetryAfterSeconds = 2;
+    }
+
+    protected override EngineOptions Engine => new() { MaxRunningSequences = 1, MaxWaitingRequests = 1 };
+}
