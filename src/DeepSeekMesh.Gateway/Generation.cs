@@ -160,5 +160,6 @@ public sealed class GatewayMetrics
 
     public long Tokens => Interlocked.Read(ref _tokens);
     public long Requests => Interlocked.Read(ref _requests);
-    public double MicrosecondsPerToken => Tokens == 0 ? 0 : Interlocked.Read(ref _ticks) * 1e6 / Stopwatch.Frequency / Tokens;
+    public double MicrosecondsTotal => Interlocked.Read(ref _ticks) * 1e6 / Stopwatch.Frequency;
+    public double MicrosecondsPerToken => Tokens == 0 ? 0 : MicrosecondsTotal / Tokens;
 }

@@ -165,6 +165,7 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
             w.WriteNumber("requests", metrics.Requests);
             w.WriteNumber("tokens_streamed", metrics.Tokens);
             w.WriteNumber("pipeline_us_per_token", Math.Round(metrics.MicrosecondsPerToken, 2));
+            w.WriteNumber("pipeline_us_total", Math.Round(metrics.MicrosecondsTotal, 1));
             w.WriteEndObject();
             w.WriteEndObject();
         });
