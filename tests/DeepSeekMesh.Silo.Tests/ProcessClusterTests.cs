@@ -31,16 +31,26 @@ public sealed class ProcessClusterTests
         var tokens = new List<GeneratedToken>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TimeSpan? killedAt = null;
-        await foreach (var token in processes.Client.GetGrain<ICompletionGrain>("kill-9")
-                           .Generate(CompletionRequest.From(prompt, Runs.Greedy(maxTokens))))
+        try
         {
-            tokens.Add(token);
-            if (tokens.Count == 20)
+            await foreach (var token in processes.Client.GetGrain<ICompletionGrain>("kill-9")
+                               .Generate(CompletionRequest.From(prompt, Runs.Greedy(maxTokens))))
             {
-                victim.Kill();
-                killedAt = clock.Elapsed;
+                tokens.Add(token);
+                if (tokens.Count == 20)
+                {
+                    victim.Kill();
+                    killedAt = clock.Elapsed;
+                }
             }
         }
+        catch (Exception e)
+        {
+            throw new Exception($"after {tokens.Count} tokens, {clock.Elapsed.TotalSeconds:F1} s: {e.Message}\n"
+                + string.Join("\n", processes.Silos.Select(s => $"--- {s.Role} :{s.SiloPort}\n{s.Log}")), e);
+        }
+        if (Environment.GetEnvironmentVariable("DSMESH_TEST_DUMP") is not null)
+            Console.WriteLine(string.Join("\n", processes.Silos.Select(s => $"--- {s.Role} :{s.SiloPort}\n{s.Log}")));
         Assert.NotNull(killedAt);
         Assert.Equal(Runs.Ids(expected.Tokens), Runs.Ids(tokens));
         Console.WriteLine($"kill -9 of an expert silo after 20 of {maxTokens} tokens at {killedAt.Value.TotalSeconds:F2} s; done at {clock.Elapsed.TotalSeconds:F2} s");

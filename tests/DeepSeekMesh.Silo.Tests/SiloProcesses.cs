@@ -123,6 +123,7 @@ public sealed class SiloProcess : IDisposable
             info.ArgumentList.Add(arg);
         foreach (var arg in clustering.Split(' ', StringSplitOptions.RemoveEmptyEntries)) info.ArgumentList.Add(arg);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
         var silo = new SiloProcess(new Process { StartInfo = info }, role, siloPort, gatewayPort);
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);

@@ -4,6 +4,7 @@ using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
+using Orleans.GrainDirectory;
 using Orleans.Placement;
 
 namespace DeepSeekMesh.Silo.Grains;
@@ -17,6 +18,7 @@ namespace DeepSeekMesh.Silo.Grains;
 [FrontendSilosOnly]
 [PreferLocalPlacement]
 [GrainType("dsm-completion")]
+[GrainDirectory(GrainDirectoryName = Hosting.MeshSiloBuilderExtensions.CompletionDirectory)]
 public sealed class CompletionGrain(MeshFrontend frontend) : Grain, ICompletionGrain
 {
     public async IAsyncEnumerable<GeneratedToken> Generate(CompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)

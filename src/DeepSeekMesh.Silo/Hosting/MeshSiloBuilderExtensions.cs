@@ -12,6 +12,9 @@ namespace DeepSeekMesh.Silo.Hosting;
 
 public static class MeshSiloBuilderExtensions
 {
+    /// <summary>The grain directory of completion grains (every silo of the cluster must register it).</summary>
+    public const string CompletionDirectory = "dsm-completions";
+
     /// <summary>
     /// Makes this silo a mesh silo of the given role: publishes the role as silo metadata, adds the
     /// role placement filter (expert grains only on expert/all silos, completion and router grains
@@ -25,6 +28,10 @@ public static class MeshSiloBuilderExtensions
             [SiloRoles.MetadataKey] = options.Role.Name(),
             ["model"] = options.EffectiveModelId,
         });
+        // Completion grains keep an in-flight enumeration; with the default directory a crashed silo that
+        // owned their directory partition makes the frontend deactivate them (the stream is lost). The
+        // distributed directory recovers the partition from the live activations instead.
+        silo.AddDistributedGrainDirectory(CompletionDirectory);
         var services = silo.Services;
         services.AddPlacementFilter<SiloRoleFilterStrategy, SiloRoleFilterDirector>(ServiceLifetime.Transient);
         services.AddSingleton(Options.Create(options));
@@ -42,6 +49,11 @@ public static class MeshSiloBuilderExtensions
                 m.TableRefreshTimeout = TimeSpan.FromSeconds(1);
                 m.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
             });
+            // After a crash the distributed directory holds the dead owner's ranges under a lease
+            // (default 30 s minus the detection window: ~22 s with the settings above), and the
+            // completion streams whose entries lived there stall for that long. A completion grain
+            // duplicated by a falsely declared death would only lose its stream, so no lease.
+            services.Configure<GrainDirectoryOptions>(d => d.RangeLeaseDuration = TimeSpan.Zero);
         }
         return silo;
     }

@@ -44,7 +44,7 @@ public sealed class MeshFrontend : IAsyncDisposable
                 if (_engine is null)
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    (_model, _experts) = LoadModel(_options.ModelDirectory, _grains, _options);
+                    (_model, _experts) = LoadModel(_options.ModelDirectory, _grains, _options, _logger);
                     _engine = new InferenceEngine(_model, _options.Engine);
                     _logger.LogInformation("engine ready: {Layers} layers of {Model} loaded in {Seconds:F1} s, experts over the mesh ({Dtype} rows)",
                         _model.Config.NumHiddenLayers, _options.EffectiveModelId, clock.Elapsed.TotalSeconds, _options.WireDtype);
