@@ -1,0 +1,94 @@
+using System.Text.Json;
+
+namespace DeepSeekMesh.Cli.Tests;
+
+/// <summary>The verbs' exact forms (scripts and later checks use them) against the conformance vectors.</summary>
+public sealed class CliTests
+{
+    static string Case(string name) => Path.Combine(Dsmesh.Root, "tests", "conformance", name);
+
+    public static IEnumerable<object[]> Cases() =>
+        Directory.GetDirectories(Path.Combine(Dsmesh.Root, "tests", "conformance"), "tiny-*").Order().Select(d => new object[] { Path.GetFileName(d) });
+
+    static JsonElement Expected(string name) => JsonDocument.Parse(File.ReadAllText(Path.Combine(Case(name), "expected.json"))).RootElement;
+
+    static string Ids(JsonElement array) => string.Join(",", array.EnumerateArray().Select(x => x.GetInt32()));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void GeneratePrintsTheReferenceGreedyTokens(string name)
+    {
+        var expected = Expected(name);
+        var (code, stdout, stderr) = Dsmesh.Run("generate", "--model", Case(name), "--tokens", Ids(expected.GetProperty("prompt")),
+            "--max-tokens", "8", "--temperature", "0", "--json", "--logits", "--ignore-eos");
+        Assert.True(code == 0, stderr);
+        var output = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(Ids(expected.GetProperty("generated")), Ids(output.GetProperty("tokens")));
+        var first = output.GetProperty("logits")[0].EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        var reference = expected.GetProperty("step_logits")[0].EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        Assert.True(first.Zip(reference).Max(p => Math.Abs(p.First - p.Second)) <= 1e-4);
+        Assert.True(output.GetProperty("timing").GetProperty("decode_tokens_per_s").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void LogitsPrintsTheLastPosition()
+    {
+        var expected = Expected("tiny-b");
+        var (code, stdout, stderr) = Dsmesh.Run("logits", "--model", Case("tiny-b"), "--tokens", Ids(expected.GetProperty("prompt")));
+        Assert.True(code == 0, stderr);
+        var logits = JsonDocument.Parse(stdout).RootElement.GetProperty("logits").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        var promptLogits = expected.GetProperty("prompt_logits");
+        var reference = promptLogits[promptLogits.GetArrayLength() - 1].EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        Assert.Equal(reference.Length, logits.Length);
+        Assert.True(logits.Zip(reference).Max(p => Math.Abs(p.First - p.Second)) <= 1e-4);
+    }
+
+    [Fact]
+    public void InspectSummarizesWithoutLoading()
+    {
+        var (code, stdout, _) = Dsmesh.Run("inspect", "--model", Case("tiny-c"));
+        Assert.Equal(0, code);
+        Assert.Contains("FP8 E4M3, 128x128 block scales", stdout);
+        Assert.Contains("KV cache         960 bytes per token in f32", stdout);
+    }
+
+    [Fact]
+    public void TokenizeMatchesTheVectors()
+    {
+        var vectors = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dsmesh.Root, "tests", "conformance", "tokenizer", "vectors.json"))).RootElement;
+        var first = vectors.GetProperty("encode")[0];
+        var tokenizer = Path.Combine(Dsmesh.Root, "assets", "tokenizer", "deepseek-v3");
+        var text = first.GetProperty("text").GetString()!;
+        var (code, stdout, stderr) = Dsmesh.Run("tokenize", "--tokenizer", tokenizer, "--text", text, "--add-bos");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(Ids(first.GetProperty("ids_with_bos")), Ids(JsonDocument.Parse(stdout).RootElement));
+    }
+
+    [Fact]
+    public void InitModelThenChatStreamsText()
+    {
+        var dir = Directory.CreateTempSubdirectory("dsmesh-cli").FullName;
+        var tokenizer = Path.Combine(Dsmesh.Root, "assets", "tokenizer", "deepseek-v3");
+        var init = Dsmesh.Run("init-model", "--preset", "tiny", "--out", dir, "--tokenizer", tokenizer, "--seed", "4");
+        Assert.True(init.ExitCode == 0, init.Stderr);
+        var (code, stdout, stderr) = Dsmesh.Run("generate", "--model", dir, "--prompt", "Hello", "--chat", "--max-tokens", "12", "--ignore-eos");
+        Assert.True(code == 0, stderr);
+        Assert.False(string.IsNullOrWhiteSpace(stdout));
+        Assert.DoesNotContain('\uFFFD', stdout);
+    }
+
+    [Theory]
+    [InlineData("generate --model /nonexistent --tokens 1", "config.json: not found")]
+    [InlineData("generate --model MODEL --tokens 1,x", "--tokens: 'x' is not a token id")]
+    [InlineData("generate --model MODEL --tokens 1 --temperature -1", "temperature")]
+    [InlineData("logits --model MODEL --tokens 99999", "below vocab_size 512")]
+    [InlineData("init-model --preset huge --out /tmp/x", "huge")]
+    public void UserErrorsExitNonZeroWithOneLineOnStderr(string commandLine, string expected)
+    {
+        var args = commandLine.Replace("MODEL", Case("tiny-a")).Split(' ');
+        var (code, stdout, stderr) = Dsmesh.Run(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, stderr);
+        Assert.DoesNotContain("   at ", stderr); // no stack trace for a user's mistake
+    }
+}
