@@ -82,6 +82,33 @@ public sealed class ProtocolTests(OpenServer server) : IClassFixture<OpenServer>
         }
     }
 
+    [Fact]
+    public async Task SeveralChoicesStreamInterleavedWithTheirOwnIndexAndLogprobs()
+    {
+        const string Body = """{"messages":[{"role":"user","content":"Tell me a joke"}],"n":3,"max_tokens":4,"temperature":1,"seed":7,"logprobs":true,"top_logprobs":2,"stream":true,"stream_options":{"include_usage":true}}""";
+        var response = await server.Http.PostAsync("/v1/chat/completions", GatewayServer.JsonBody(Body));
+        var chunks = Frames(await response.Content.ReadAsStringAsync(), out var done);
+        Assert.True(done);
+        var perChoice = chunks.Where(c => c["choices"]!.AsArray().Count == 1).GroupBy(c => c["choices"]![0]!["index"]!.GetValue<int>()).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal([0, 1, 2], perChoice.Keys.Order());
+        foreach (var (_, list) in perChoice)
+        {
+            Assert.Equal("assistant", list[0]["choices"]![0]!["delta"]!["role"]!.GetValue<string>());
+            Assert.Equal("length", list[^1]["choices"]![0]!["finish_reason"]!.GetValue<string>());
+            var logprobs = list.Select(c => c["choices"]![0]!["logprobs"]).OfType<JsonObject>().SelectMany(l => l["content"]!.AsArray()).ToList();
+            Assert.Equal(4, logprobs.Count);
+            Assert.All(logprobs, l => Assert.Equal(2, l!["top_logprobs"]!.AsArray().Count));
+        }
+        Assert.Equal(12, chunks[^1]["usage"]!["completion_tokens"]!.GetValue<int>());
+
+        // Non-streamed, the same seed gives the same three texts.
+        var (_, full, _) = await server.PostAsync("/v1/chat/completions", Body.Replace(",\"stream\":true,\"stream_options\":{\"include_usage\":true}", ""));
+        var texts = full!["choices"]!.AsArray().Select(c => c!["message"]!["content"]!.GetValue<string>()).ToArray();
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(texts[i], string.Concat(perChoice[i].Select(c => c["choices"]![0]!["delta"]!["content"]?.GetValue<string>())));
+        Assert.Equal(12, full["usage"]!["completion_tokens"]!.GetValue<int>());
+    }
+
     public static TheoryData<string, string, int, string?> BadRequests => new()
     {
         { "/v1/chat/completions", "{not json", 400, null },
@@ -157,9 +184,13 @@ public sealed class ProtocolTests(OpenServer server) : IClassFixture<OpenServer>
         Assert.Equal("context_length_exceeded", json!["error"]!["code"]!.GetValue<string>());
 
         var huge = "{\"prompt\":\"" + new string('a', 5 << 20) + "\"}";
-        (status, json, _) = await server.PostAsync("/v1/completions", huge);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
-        Assert.Equal("request_too_large", json!["error"]!["code"]!.GetValue<string>());
+        // Expect: 100-continue lets the client hear the 413 before uploading the body (else it may see a broken pipe
+        // while still sending: the server answers from Content-Length alone and does not read 5 MB it will refuse).
+        var tooLarge = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = GatewayServer.JsonBody(huge) };
+        tooLarge.Headers.ExpectContinue = true;
+        var refused = await server.Http.SendAsync(tooLarge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal("request_too_large", JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
 
         // Unknown routes and models are 404s in the same format; the server is still healthy after all of it.
         (status, json, _) = await server.PostAsync("/v1/embeddings", "{}");
