@@ -28,6 +28,7 @@ public static class RandomCheckpoint
                 ["quant_method"] = "fp8", ["fmt"] = "e4m3", ["activation_scheme"] = "dynamic",
                 ["weight_block_size"] = new JsonArray(128, 128),
             };
+        configJson["dsmesh_random_weights"] = true; // the gateway's /v1/models says so: this is a demo model
         File.WriteAllText(Path.Combine(directory, "config.json"), configJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
         var tensors = Tensors(config, dtype, new Noise(seed)).ToList();
