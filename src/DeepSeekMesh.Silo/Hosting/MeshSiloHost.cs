@@ -41,6 +41,11 @@ public static class MeshSiloHost
                 silo.UseRedisClustering(redis);
             else
                 silo.UseDevelopmentClustering(settings.Primary ?? new IPEndPoint(settings.Address, settings.SiloPort));
+            // In a Kubernetes pod (service account mounted): silo name = POD_NAME, ORLEANS_SERVICE_ID /
+            // ORLEANS_CLUSTER_ID from the environment, silos whose pods are gone are declared dead.
+            // Needs pod get/list/watch/patch RBAC (helm/deepseekmesh). Off everywhere else.
+            if (k8s.KubernetesClientConfiguration.IsInCluster())
+                silo.UseKubernetesHosting();
             silo.AddDeepSeekMesh(settings.Mesh);
         });
         return builder.Build();
