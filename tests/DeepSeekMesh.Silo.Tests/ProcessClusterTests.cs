@@ -15,7 +15,7 @@ public sealed class ProcessClusterTests
     {
         var dir = TestModels.Tiny;
         int[] prompt = [12, 7, 301, 45, 9];
-        const int maxTokens = 300;
+        const int maxTokens = 160;
         var expected = Runs.SingleProcess(dir, [new GenerationRequest(prompt, Runs.Greedy(maxTokens))])[0];
 
         await using var processes = new SiloProcesses();
