@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks helm/deepseekmesh without a cluster: helm lint, helm template (default values and
 # values-gpu.yaml), Kubernetes schema validation of every rendered manifest, and assertions on the
-# rendered output (deploy/check-chart.cjs). Tools are pinned and cached under .cache/deploy.
+# rendered output (deploy/check-chart.mjs). Tools are pinned and cached under .cache/deploy.
 #
 #   deploy/check-chart.sh                 run every check
 #   deploy/check-chart.sh --install-only  install the pinned tools and print the helm path
@@ -103,5 +103,5 @@ if "$HELM" template dsm "$CHART" --set expertPools.Bad_Name.replicas=1 >/dev/nul
 fi
 
 log "schema validation and assertions"
-NODE_PATH="$CACHE/node/node_modules" node "$ROOT/deploy/check-chart.cjs" "$ROOT" "$OUT"
+DSMESH_NODE_MODULES="$CACHE/node/node_modules" node "$ROOT/deploy/check-chart.mjs" "$ROOT" "$OUT"
 log "chart checks passed in $((SECONDS - started)) s"
