@@ -1,4 +1,5 @@
 using System.Net;
+using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Silo;
 using DeepSeekMesh.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -54,6 +55,8 @@ public static class GatewayHost
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", settings.LogLevel);
+        // OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; /metrics with Telemetry:Prometheus), health checks, resilience.
+        builder.AddServiceDefaults(settings.Silo is null ? "dsmesh-gateway" : "dsmesh-serve");
 
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.Section))
@@ -62,8 +65,9 @@ public static class GatewayHost
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<TokenRateLimits>();
         services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<GenAiServerMetrics>();
         services.AddSingleton(sp => new Generation(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<GatewayMetrics>(),
-            sp.GetRequiredService<IOptions<GatewayOptions>>().Value));
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<GenAiServerMetrics>()));
         services.AddSingleton<CompletionEndpoints>();
         services.AddSingleton<InfoEndpoints>();
         services.AddSingleton<WebSocketEndpoint>();
@@ -90,7 +94,9 @@ public static class GatewayHost
                 s.Services.PostConfigure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
                 s.UseDevelopmentClustering(new IPEndPoint(IPAddress.Loopback, settings.SiloPort));
                 s.AddDeepSeekMesh(mesh);
+                s.AddActivityPropagation();
             });
+            services.AddHostedService<MeshMetrics>();
         }
         else
         {
@@ -102,6 +108,7 @@ public static class GatewayHost
                 if (settings.Redis is { } redis) c.UseRedisClustering(redis);
                 else c.UseStaticClustering(settings.ClusterGateways.ToArray());
                 c.UseConnectionRetryFilter(RetryConnect);
+                c.AddActivityPropagation(); // the request's trace continues into the completion grain
             });
         }
 
@@ -120,6 +127,7 @@ public static class GatewayHost
     static void Map(WebApplication app)
     {
         app.Use(ErrorMiddleware);
+        app.Use(GenAiOperation);
         app.Use(ApiKeys.Middleware);
         app.UseRouting();
         app.UseRateLimiter();
@@ -136,9 +144,17 @@ public static class GatewayHost
         app.MapGet("/v1/mesh", (HttpContext c) => c.RequestServices.GetRequiredService<InfoEndpoints>().Mesh(c));
         app.MapGet("/ws", (HttpContext c) => c.RequestServices.GetRequiredService<WebSocketEndpoint>().Handle(c))
             .RequireRateLimiting(RateLimits.PerClient);
+        app.MapServiceDefaultEndpoints(healthPath: null); // /alive, and /metrics with Telemetry:Prometheus
         app.MapGet("/health", InfoEndpoints.Live);
         app.MapGet("/health/ready", (HttpContext c) => c.RequestServices.GetRequiredService<InfoEndpoints>().Ready(c));
         app.MapFallback((HttpContext c) => throw new ApiException(404, $"Unknown request URL: {c.Request.Method} {c.Request.Path}.", ApiException.InvalidRequest, null, "unknown_url"));
+    }
+
+    /// <summary>gen_ai.operation.name of the GenAI metrics recorded for this request.</summary>
+    static Task GenAiOperation(HttpContext context, RequestDelegate next)
+    {
+        GenAiServerMetrics.Operation = context.Request.Path.StartsWithSegments("/v1/completions") ? "text_completion" : "chat";
+        return next(context);
     }
 
     /// <summary>Every failure becomes OpenAI's error JSON; a client that left gets nothing; only real bugs log as errors (500).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Text;
 using Orleans.Runtime;
 
@@ -19,8 +20,10 @@ public sealed record ChoiceEvent(int Index, string Text, TokenLogprobInfo? Logpr
 /// (stop strings cut the text and end the grain call). Cancelling the token (the client left)
 /// cancels the grain call, which ends the sequence and frees its KV cache.
 /// </summary>
-public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, GatewayOptions options)
+public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, GatewayOptions options, GenAiServerMetrics? genAi = null)
 {
+    readonly GenAiServerMetrics _genAi = genAi ?? GenAiServerMetrics.Default;
+
     /// <summary>
     /// Starts every choice and waits for each one's first event, so that a refused request (overloaded,
     /// too large, invalid) surfaces as an <see cref="ApiException"/> before any response is written.
@@ -88,26 +91,51 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         var tokenizer = job.Model.Codec.Tokenizer;
         int count = 0;
         string? finish = null;
-        await using var tokens = grain.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (await tokens.MoveNextAsync())
+        var measured = _genAi.Begin(job.Model.Id, prompt.Length); // GenAI semconv: TTFT, time per output token, duration, usage
+        try
         {
-            long start = Stopwatch.GetTimestamp();
-            var token = tokens.Current;
-            count++;
-            var delta = token.IsStopToken ? "" : text.Push(token.TokenId);
-            if (text.Stopped) finish = "stop";
-            else if (token.FinishReason != CompletionFinish.None)
+            await using var tokens = grain.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (await NextToken(tokens, measured))
             {
-                finish = token.FinishReason == CompletionFinish.Stop ? "stop" : "length";
-                delta += text.Finish();
+                long start = Stopwatch.GetTimestamp();
+                var token = tokens.Current;
+                count++;
+                measured.Token();
+                var delta = token.IsStopToken ? "" : text.Push(token.TokenId);
+                if (text.Stopped) finish = "stop";
+                else if (token.FinishReason != CompletionFinish.None)
+                {
+                    finish = token.FinishReason == CompletionFinish.Stop ? "stop" : "length";
+                    delta += text.Finish();
+                }
+                TokenLogprobInfo? logprob = job.Logprobs is null ? null : Describe(tokenizer, token);
+                metrics.AddTokenProcessing(Stopwatch.GetTimestamp() - start);
+                if (finish is not null) measured.Complete();
+                yield return new ChoiceEvent(index, delta, logprob, finish, count);
+                if (finish is not null) yield break; // disposing the grain enumerator ends the sequence (a stop string cut it)
             }
-            TokenLogprobInfo? logprob = job.Logprobs is null ? null : Describe(tokenizer, token);
-            metrics.AddTokenProcessing(Stopwatch.GetTimestamp() - start);
-            yield return new ChoiceEvent(index, delta, logprob, finish, count);
-            if (finish is not null) yield break; // disposing the grain enumerator ends the sequence (a stop string cut it)
+            measured.Complete();
+            // The grain ended without a finish reason (it should not): close the text.
+            yield return new ChoiceEvent(index, text.Finish(), null, "stop", count);
         }
-        // The grain ended without a finish reason (it should not): close the text.
-        yield return new ChoiceEvent(index, text.Finish(), null, "stop", count);
+        finally
+        {
+            measured.Fail(null); // no-op after Complete/Fail: the consumer left (cancelled) mid-stream
+        }
+    }
+
+    /// <summary>The grain stream's next token; a failure is recorded (error.type) before it propagates.</summary>
+    static async ValueTask<bool> NextToken(IAsyncEnumerator<GeneratedToken> tokens, GenAiRequest measured)
+    {
+        try
+        {
+            return await tokens.MoveNextAsync();
+        }
+        catch (Exception e)
+        {
+            measured.Fail(e);
+            throw;
+        }
     }
 
     static TokenLogprobInfo Describe(Tokenizers.Tokenizer tokenizer, GeneratedToken token)

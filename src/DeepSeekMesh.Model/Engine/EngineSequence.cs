@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
@@ -11,6 +12,8 @@ internal sealed class EngineSequence(EngineRequest request, Sampler sampler, Lat
     public Sampler Sampler { get; } = sampler;
     public LatentCache Cache { get; } = cache;
     public int BlocksNeeded { get; } = blocksNeeded;
+    /// <summary>The trace of the request that queued this sequence (engine steps that run it continue it).</summary>
+    public ActivityContext Origin { get; } = Activity.Current?.Context ?? default;
     public Channel<SampledToken> Output { get; } = Channel.CreateUnbounded<SampledToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
     /// <summary>Prompt tokens already prefilled.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
@@ -156,6 +157,9 @@ public sealed class InferenceEngine : IAsyncDisposable
             batch.Add(s);
             inputs.Add(chunk);
         }
+        // Tracing (only when a listener samples it): the step continues its first sequence's request trace and
+        // links the others', so the expert and router grain calls made inside Forward join the request's trace.
+        using var activity = Tracing.HasListeners() ? StartStep(batch) : null;
         try
         {
             using var forward = new ForwardBatch(batch.Select((s, i) => (s.Cache, inputs[i])).ToArray(), Model.Options.Device);
@@ -185,6 +189,17 @@ public sealed class InferenceEngine : IAsyncDisposable
             // A failed step (e.g. experts unreachable after retries) fails its sequences, not the engine.
             foreach (var s in batch) Retire(s, _running, e);
         }
+    }
+
+    static readonly ActivitySource Tracing = new("DeepSeekMesh.Engine");
+
+    static Activity? StartStep(List<EngineSequence> batch)
+    {
+        var parent = batch.Select(s => s.Origin).FirstOrDefault(o => o != default);
+        var links = batch.Count > 1 ? batch.Where(s => s.Origin != default).Select(s => new ActivityLink(s.Origin)).ToArray() : null;
+        var activity = Tracing.StartActivity("engine.step", ActivityKind.Internal, parent, links: links);
+        activity?.SetTag("dsmesh.batch.sequences", batch.Count);
+        return activity;
     }
 
     void Retire(EngineSequence s, List<EngineSequence> from, Exception? error)

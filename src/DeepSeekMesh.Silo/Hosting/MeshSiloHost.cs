@@ -1,4 +1,5 @@
 using System.Net;
+using DeepSeekMesh.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -27,8 +28,12 @@ public static class MeshSiloHost
     public static IHost Build(SiloHostSettings settings)
     {
         var builder = Host.CreateApplicationBuilder();
+        // OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set), health checks, Management:Port endpoint.
+        builder.AddServiceDefaults($"dsmesh-silo-{settings.Mesh.Role.Name()}");
+        builder.Services.AddHostedService<MeshMetrics>();
         builder.UseOrleans(silo =>
         {
+            silo.AddActivityPropagation(); // traces: gateway -> completion grain -> router/expert grains
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = settings.ClusterId;
