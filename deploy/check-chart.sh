@@ -5,6 +5,9 @@
 #
 #   deploy/check-chart.sh                 run every check
 #   deploy/check-chart.sh --install-only  install the pinned tools and print the helm path
+#   deploy/check-chart.sh --render-json [HELM TEMPLATE ARGS...]
+#                                         print the chart rendered as a JSON array of manifests
+#                                         (release "dsm", namespace "mesh"; the contract test uses it)
 #
 # Needs bash, python3, node + npm (the npm registry); nothing else from the network.
 set -euo pipefail
@@ -70,6 +73,16 @@ if [[ "${1:-}" == "--install-only" ]]; then
 fi
 install_node_modules
 flock -u 9
+
+if [[ "${1:-}" == "--render-json" ]]; then
+  shift
+  "$HELM" template dsm "$CHART" --namespace mesh "$@" | DSMESH_NODE_MODULES="$CACHE/node/node_modules" node --input-type=module -e '
+    import { pathToFileURL } from "node:url";
+    const yaml = (await import(pathToFileURL(process.env.DSMESH_NODE_MODULES + "/js-yaml/dist/js-yaml.mjs"))).default;
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    process.stdout.write(JSON.stringify(yaml.loadAll(text).filter((d) => d)));'
+  exit 0
+fi
 
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
