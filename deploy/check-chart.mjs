@@ -199,7 +199,7 @@ async function checkRender(name, expect) {
       check(getPaths.has(c[probe]?.httpGet?.path) && c[probe].httpGet.port === "http", `${where}: ${probe} GET ${c[probe]?.httpGet?.path} is an endpoint the gateway maps`);
     check(c.readinessProbe?.httpGet?.path === "/health/ready" && c.livenessProbe?.httpGet?.path === "/health", `${where}: liveness /health, readiness /health/ready`);
     for (const e of c.env || []) {
-      const m = e.name.match(/^([A-Za-z]+)__([A-Za-z]+)(__\d+)?$/);
+      const m = e.name.match(/^(Gateway)__([A-Za-z]+)(__\d+)?$/);
       if (m) check(m[1] === configSection && configKeys.has(m[2]), `${where}: env ${e.name} binds a GatewayOptions property`);
     }
     const keys = (c.env || []).filter((e) => e.name.startsWith("Gateway__ApiKeys__"));
@@ -276,6 +276,15 @@ console.error("check-chart: validating rendered manifests");
 await checkRender("default", {});
 await checkRender("gpu", { gpu: true, gpuImage: true, pools: 2 });
 await checkRender("keys", { apiKeys: 2 });
+{
+  // Silo metrics on the ServiceDefaults management port, when asked for.
+  const docs = load("silo-metrics");
+  for (const d of of(docs, "Deployment").filter((d) => d.spec.template.metadata.labels["deepseekmesh.io/silo"] === "true")) {
+    const c = d.spec.template.spec.containers[0], env = envOf(c), a = d.spec.template.metadata.annotations || {};
+    check(env.Management__Port?.value === "9464" && c.ports.some((p) => p.name === "metrics" && p.containerPort === 9464), `silo-metrics/${d.metadata.name}: management port 9464 declared and configured`);
+    check(a["prometheus.io/port"] === "9464" && a["prometheus.io/path"] === "/metrics", `silo-metrics/${d.metadata.name}: scrape annotations`);
+  }
+}
 const ext = await checkRender("external-redis", { redis: false });
 {
   const g = of(ext, "Deployment").find((d) => component(d) === "gateway").spec.template.spec.containers[0];

@@ -105,6 +105,7 @@ render keys --set 'gateway.apiKeys={sk-one,sk-two}' --set gateway.ingress.enable
   --set metrics.serviceMonitor.enabled=true --set gateway.autoscaling.enabled=true
 render external-redis --set redis.enabled=false --set redis.external.existingSecret=redis-conn \
   --set model.source=hostPath --set model.subPath=DeepSeek-V3
+render silo-metrics --set metrics.siloPort=9464
 render baked --set model.source=image --set networkPolicy.enabled=false
 
 # A value the schema refuses must fail.

@@ -252,6 +252,15 @@ spec:
             - name: ORLEANS_CLUSTER_ID
               value: {{ include "deepseekmesh.clusterId" $root | quote }}
             {{- include "deepseekmesh.redisEnv" $root | nindent 12 }}
+            {{- if and $v.metrics.enabled $v.metrics.siloPort }}
+            # ServiceDefaults: a side HTTP port with /health, /alive and the Prometheus endpoint.
+            - name: Management__Port
+              value: {{ $v.metrics.siloPort | quote }}
+            - name: Management__Address
+              value: "0.0.0.0"
+            - name: Telemetry__Prometheus
+              value: "true"
+            {{- end }}
             {{- with $pool.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
