@@ -18,30 +18,19 @@ public static class ServeCommand
         var c = new GatewayCliOptions();
         var siloPort = new Option<int>("--silo-port") { Description = "the in-process silo's silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "the in-process silo's Orleans client gateway port (0 = none)", DefaultValueFactory = _ => 30000 };
-        var weights = new Option<string>("--weights") { Description = "in-memory weight dtype: f32 (default) or bf16", DefaultValueFactory = _ => "f32" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for tensor math (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var compute = new ComputeOptions();
         var command = new Command("serve", "Serve the OpenAI-compatible API with a one-silo mesh in this process, until Ctrl+C");
         c.AddTo(command);
         command.Add(siloPort);
         command.Add(gatewayPort);
-        command.Add(weights);
-        command.Add(threads);
+        compute.AddTo(command);
         command.SetAction(parse =>
         {
-            torch.set_num_threads(Math.Max(1, parse.GetValue(threads)));
             var settings = c.Settings(parse) with
             {
                 Silo = new MeshSiloOptions
                 {
-                    Model = new Model.ModelOptions
-                    {
-                        WeightDtype = parse.GetValue(weights) switch
-                        {
-                            "f32" or "fp32" => torch.ScalarType.Float32,
-                            "bf16" => torch.ScalarType.BFloat16,
-                            var w => throw new ArgumentException($"--weights: '{w}' is not f32 or bf16"),
-                        },
-                    },
+                    Model = compute.Read(parse),
                 },
                 SiloPort = parse.GetValue(siloPort),
                 SiloGatewayPort = parse.GetValue(gatewayPort),

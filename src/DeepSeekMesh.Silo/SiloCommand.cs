@@ -25,12 +25,12 @@ public static class SiloCommand
         var redis = new Option<string?>("--redis") { Description = "Redis membership: StackExchange.Redis connection string (e.g. 127.0.0.1:6379)" };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "dsmesh" };
         var wire = new Option<string>("--wire") { Description = "expert row dtype on the wire: f32 (exact) or bf16 (half the bytes)", DefaultValueFactory = _ => "f32" };
-        var weights = new Option<string>("--weights") { Description = "in-memory weight dtype: f32 (default) or bf16", DefaultValueFactory = _ => "f32" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for tensor math (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var compute = new ComputeOptions();
         var command = new Command("silo", "Run one silo of the mesh (frontend, expert or all) until Ctrl+C")
         {
-            role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire, weights, threads,
+            role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire,
         };
+        compute.AddTo(command);
         command.SetAction(parse =>
         {
             if (parse.GetValue(primary) is not null && parse.GetValue(redis) is not null)
@@ -38,7 +38,6 @@ public static class SiloCommand
             var directory = parse.GetValue(model)!;
             if (!directory.Exists) throw new DirectoryNotFoundException($"{directory.FullName}: model directory not found");
             if (!IPAddress.TryParse(parse.GetValue(address), out var ip)) throw new ArgumentException($"--address: '{parse.GetValue(address)}' is not an IP address");
-            torch.set_num_threads(Math.Max(1, parse.GetValue(threads)));
             var settings = new SiloHostSettings
             {
                 Mesh = new MeshSiloOptions
@@ -52,15 +51,7 @@ public static class SiloCommand
                         "bf16" => RowDtype.BF16,
                         var w => throw new ArgumentException($"--wire: '{w}' is not f32 or bf16"),
                     },
-                    Model = new Model.ModelOptions
-                    {
-                        WeightDtype = parse.GetValue(weights) switch
-                        {
-                            "f32" or "fp32" => torch.ScalarType.Float32,
-                            "bf16" => torch.ScalarType.BFloat16,
-                            var w => throw new ArgumentException($"--weights: '{w}' is not f32 or bf16"),
-                        },
-                    },
+                    Model = compute.Read(parse),
                 },
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),

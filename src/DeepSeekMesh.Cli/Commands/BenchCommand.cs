@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeepSeekMesh.Silo;
 using System.Text.Json;
 using DeepSeekMesh.Model.Config;
 using DeepSeekMesh.Model.Inference;

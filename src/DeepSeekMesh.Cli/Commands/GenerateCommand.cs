@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeepSeekMesh.Silo;
 using System.Diagnostics;
 using System.Text.Json;
 using DeepSeekMesh.ChatTemplates;

@@ -2,9 +2,12 @@ using System.CommandLine;
 using DeepSeekMesh.Model;
 using TorchSharp;
 
-namespace DeepSeekMesh.Cli;
+namespace DeepSeekMesh.Silo;
 
-/// <summary>How a verb computes: in-memory weight dtype, CPU threads, device. Added to a command as a group.</summary>
+/// <summary>
+/// How a model-hosting verb computes (silo, serve, generate, logits, bench): in-memory weight dtype,
+/// CPU threads, device. Added to a command as one group so every verb spells them the same.
+/// </summary>
 public sealed class ComputeOptions
 {
     readonly Option<string> _weights = new("--weights")
@@ -40,14 +43,14 @@ public sealed class ComputeOptions
         torch.set_num_threads(Math.Max(1, parse.GetValue(_threads)));
         var device = parse.GetValue(_device)!;
         if (device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
-            throw new UsageException($"--device {device}: CUDA is not available in this build or on this machine");
+            throw new ArgumentException($"--device {device}: CUDA is not available in this build or on this machine");
         return new ModelOptions
         {
             WeightDtype = parse.GetValue(_weights) switch
             {
                 "f32" or "fp32" => torch.ScalarType.Float32,
                 "bf16" => torch.ScalarType.BFloat16,
-                var other => throw new UsageException($"--weights: '{other}' is not f32 or bf16"),
+                var other => throw new ArgumentException($"--weights: '{other}' is not f32 or bf16"),
             },
             Device = torch.device(device),
         };
