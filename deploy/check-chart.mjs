@@ -37,7 +37,8 @@ function classBody(text, name) {
 }
 const gatewaySource = src("src/DeepSeekMesh.Gateway/Commands.cs");
 const accepted = {
-  silo: optionsIn(src("src/DeepSeekMesh.Silo/SiloCommand.cs")),
+  // the silo verb's own options plus the ComputeOptions group it adds (--weights, --threads, --device)
+  silo: new Set([...optionsIn(src("src/DeepSeekMesh.Silo/SiloCommand.cs")), ...optionsIn(src("src/DeepSeekMesh.Silo/ComputeOptions.cs"))]),
   gateway: new Set([...optionsIn(classBody(gatewaySource, "GatewayCommand")), ...optionsIn(classBody(gatewaySource, "GatewayCliOptions"))]),
 };
 const program = src("src/DeepSeekMesh.Cli/Program.cs");
