@@ -52,6 +52,9 @@ public static class ServiceDefaultsExtensions
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, string defaultServiceName) where TBuilder : IHostApplicationBuilder
     {
         var config = builder.Configuration;
+        // The resilience telemetry registered for HTTP clients also reaches the pipelines Orleans builds for
+        // placement, which would then log every execution at Information.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using DeepSeekMesh.Gateway;
+using DeepSeekMesh.Model.Presets;
+using DeepSeekMesh.Tokenizers;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace DeepSeekMesh.AppHost.Tests;
+
+static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string TokenizerDirectory => Path.Combine(Root, "assets", "tokenizer", "deepseek-v3");
+
+    static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "DeepSeekMesh.sln"))) return d.FullName;
+        throw new InvalidOperationException("no DeepSeekMesh.sln above the test binaries");
+    }
+
+    /// <summary>A fresh directory under the temp folder, removed by the caller.</summary>
+    public static string TempDirectory(string name)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-apphost-tests-{Environment.ProcessId}", name);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
+
+static class Ports
+{
+    /// <summary>A port nobody listens on now (the OS picks it).</summary>
+    public static int Free()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free ports (Orleans ports are numbered from a base).</summary>
+    public static int FreeRange(int count)
+    {
+        var random = new Random();
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            int start = random.Next(20000, 29000);
+            if (Enumerable.Range(start, count).All(IsFree)) return start;
+        }
+        throw new InvalidOperationException($"no {count} consecutive free ports");
+    }
+
+    static bool IsFree(int port)
+    {
+        try
+        {
+            using var socket = new TcpListener(IPAddress.Loopback, port);
+            socket.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>The AppHost's demo model, written in-process for the in-process tests (same preset and tokenizer).</summary>
+static class DemoModelFiles
+{
+    static readonly Lazy<string> Dir = new(() =>
+    {
+        var dir = Repo.TempDirectory("in-process-demo-tiny");
+        var tokenizer = Tokenizer.FromDirectory(Repo.TokenizerDirectory);
+        var config = ModelPreset.Config("tiny", (tokenizer.VocabSize + 127) / 128 * 128, tokenizer.BosTokenId, tokenizer.EosTokenId);
+        config[ServedModel.RandomWeightsField] = true;
+        RandomCheckpoint.Write(config, dir, seed: 0, CheckpointDtype.Bf16);
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(Repo.TokenizerDirectory, file), Path.Combine(dir, file), overwrite: true);
+        return dir;
+    });
+
+    public static string Directory => Dir.Value;
+}
