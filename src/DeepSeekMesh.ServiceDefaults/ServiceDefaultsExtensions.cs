@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -90,6 +91,10 @@ public static class ServiceDefaultsExtensions
                 // Membership probes, directory and other system calls: noisy, off unless asked for.
                 if (config.GetValue<bool>(Telemetry.OrleansRuntimeTracesKey))
                     tracing.AddSource(Telemetry.OrleansRuntimeSource);
+                // Traces start at requests: grain calls made by timers and pollers (router load reports, the metrics'
+                // stats poll) would otherwise each start a trace of their own every few seconds.
+                if (!config.GetValue<bool>(Telemetry.OrleansRootTracesKey))
+                    tracing.SetSampler(new ParentBasedSampler(new NoRootGrainCallsSampler()));
             });
 
         if (!string.IsNullOrWhiteSpace(config[Telemetry.OtlpEndpointKey]))
@@ -111,6 +116,22 @@ public static class ServiceDefaultsExtensions
         if (app.Configuration.GetValue<bool>(Telemetry.PrometheusKey))
             app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+}
+
+/// <summary>
+/// Root sampler: drops a trace that would start at an Orleans grain call (activity name "IInterface/Method"),
+/// keeps every other root (HTTP requests, our own sources). Spans with a parent follow it (ParentBased).
+/// </summary>
+sealed class NoRootGrainCallsSampler : Sampler
+{
+    public override SamplingResult ShouldSample(in SamplingParameters parameters)
+    {
+        var name = parameters.Name;
+        int slash = name.IndexOf('/');
+        bool grainCall = parameters.Kind is ActivityKind.Client or ActivityKind.Server
+            && slash > 0 && slash == name.LastIndexOf('/') && !name.Contains(' ');
+        return new SamplingResult(grainCall ? SamplingDecision.Drop : SamplingDecision.RecordAndSample);
     }
 }
 

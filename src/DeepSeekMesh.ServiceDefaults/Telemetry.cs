@@ -19,6 +19,8 @@ public static class Telemetry
     /// <summary>Configuration keys (environment: <c>Telemetry__Prometheus=true</c>, <c>Management__Port=9464</c>).</summary>
     public const string PrometheusKey = "Telemetry:Prometheus";
     public const string OrleansRuntimeTracesKey = "Telemetry:OrleansRuntimeTraces";
+    /// <summary>Keep traces that start at a grain call (timers, pollers, direct Orleans clients); off by default.</summary>
+    public const string OrleansRootTracesKey = "Telemetry:OrleansRootTraces";
     public const string ManagementPortKey = "Management:Port";
     public const string ManagementAddressKey = "Management:Address";
     public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
