@@ -25,9 +25,21 @@ public sealed class AppHostTests(ITestOutputHelper output)
     public async Task Starts_the_mesh_with_a_demo_model_and_completes_a_chat_through_the_gateway()
     {
         var clock = Stopwatch.StartNew();
+        var root = Repo.TempDirectory("apphost");
+        try
+        {
+            await StartAndChat(Path.Combine(root, "demo-tiny"), clock); // absent: the AppHost writes it first
+        }
+        finally
+        {
+            Repo.Remove(root);
+        }
+    }
+
+    async Task StartAndChat(string demo, Stopwatch clock)
+    {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var ct = cts.Token;
-        var demo = Path.Combine(Repo.TempDirectory("apphost"), "demo-tiny"); // absent: the AppHost writes it first
         int gatewayPort = Ports.Free(), siloPorts = Ports.FreeRange(2), clientPorts = Ports.FreeRange(2);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             Args(expertSilos: 1, demo, gatewayPort, siloPorts, clientPorts), ct);
@@ -75,8 +87,9 @@ public sealed class AppHostTests(ITestOutputHelper output)
     {
         async Task<Dictionary<string, string>> ArgumentsOf(int experts)
         {
-            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-                Args(experts, Repo.TempDirectory("unused-demo"), 8000, 11111, 30000));
+            var unused = Repo.TempDirectory("unused-demo");
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(Args(experts, unused, 8000, 11111, 30000));
+            Repo.Remove(unused);
             var result = new Dictionary<string, string>();
             foreach (var resource in builder.Resources.OfType<ProjectResource>())
 #pragma warning disable CS0618 // plain values only here: the simple resolver is enough

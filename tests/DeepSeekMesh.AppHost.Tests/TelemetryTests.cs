@@ -83,6 +83,7 @@ public sealed class InProcessMesh : IAsyncLifetime
         await App.DisposeAsync();
         _meters.Dispose();
         _activities.Dispose();
+        Repo.Remove(DemoModelFiles.Directory);
     }
 }
 

@@ -21,12 +21,26 @@ static class Repo
         throw new InvalidOperationException("no DeepSeekMesh.sln above the test binaries");
     }
 
-    /// <summary>A fresh directory under the temp folder, removed by the caller.</summary>
+    static string TempRoot => Path.Combine(Path.GetTempPath(), $"dsmesh-apphost-tests-{Environment.ProcessId}");
+
+    /// <summary>A fresh directory under this test run's temp folder; <see cref="Remove"/> deletes it.</summary>
     public static string TempDirectory(string name)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-apphost-tests-{Environment.ProcessId}", name);
+        var dir = Path.Combine(TempRoot, name);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>Deletes a directory from <see cref="TempDirectory"/> (and the run's folder once empty); best effort.</summary>
+    public static void Remove(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(TempRoot) && !Directory.EnumerateFileSystemEntries(TempRoot).Any()) Directory.Delete(TempRoot);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }
 
