@@ -10,7 +10,8 @@ namespace DeepSeekMesh.Model.Layers;
 /// y = x Wᵀ for a few fp32 rows against bf16 weights, widening each weight to fp32 in registers.
 /// Decode is a GEMV that reads every weight once: with bf16 storage it should cost half the memory
 /// traffic of fp32, but libtorch's CPU bf16 kernels run at ~20 GFLOP/s on CPUs without AVX-512-BF16,
-/// slower than memory. This kernel (AVX2 + FMA) streams the weights at memory speed instead.
+/// slower than memory on large matrices. This kernel (AVX2 + FMA) streams them at memory speed
+/// instead; small ones (an expert's) stay with libtorch, whose bf16 GEMV is as fast there.
 /// </summary>
 public static class Bf16Gemv
 {
@@ -21,7 +22,11 @@ public static class Bf16Gemv
 
     public static bool Applies(Tensor x, Tensor weight) =>
         Supported && weight.dtype == ScalarType.BFloat16 && x.dtype == ScalarType.Float32
-        && x.device_type == TorchSharp.DeviceType.CPU && x.dim() == 2 && x.shape[0] <= MaxRows && weight.is_contiguous();
+        && x.device_type == TorchSharp.DeviceType.CPU && x.dim() == 2 && x.shape[0] <= MaxRows && weight.is_contiguous()
+        && weight.numel() >= MinElements;
+
+    /// <summary>Below this many weights (8 MB of bf16) libtorch's own bf16 GEMV is as fast (measured: 1024×1024, 1024×512).</summary>
+    public const long MinElements = 4L << 20;
 
     public static unsafe Tensor Forward(Tensor x, Tensor weight) // [n, in] f32, [out, in] bf16 -> [n, out] f32
     {
