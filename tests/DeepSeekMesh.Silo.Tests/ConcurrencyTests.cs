@@ -7,7 +7,7 @@ namespace DeepSeekMesh.Silo.Tests;
 public sealed class ConcurrencyTests
 {
     [Fact]
-    public async Task ConcurrentCompletionsEachEqualTheirSoloRun()
+    public async Task SixteenConcurrentCompletionsEachEqualTheirSoloRun()
     {
         var dir = TestModels.Tiny;
         (int[] Prompt, SamplingParams Sampling)[] cases =
@@ -17,7 +17,10 @@ public sealed class ConcurrencyTests
             ([9, 8, 7, 6], new SamplingParams { Temperature = 0.8f, TopP = 0.9f, Seed = 11, MaxTokens = 9, IgnoreEos = true }),
             ([9, 8, 7, 6], new SamplingParams { Temperature = 1.0f, TopK = 20, Seed = 12345, MaxTokens = 14, IgnoreEos = true, Logprobs = 3 }),
             ([300, 301, 302, 303, 304, 305, 306], new SamplingParams { Temperature = 0.7f, Seed = 99, MaxTokens = 7, IgnoreEos = true }),
-        ];
+            .. Enumerable.Range(0, 11).Select(i => (
+                Enumerable.Range(0, 2 + i * 2).Select(t => (t * 31 + i * 7) % 500 + 2).ToArray(),
+                i % 3 == 0 ? Runs.Greedy(4 + i) : new SamplingParams { Temperature = 0.6f + i * 0.05f, TopP = 0.95f, Seed = (ulong)(1000 + i), MaxTokens = 4 + i, IgnoreEos = true })),
+        ]; // 16 sequences of different lengths, settings and seeds
         var solo = cases.Select(c => Runs.SingleProcess(dir, [new GenerationRequest(c.Prompt, c.Sampling)])[0]).ToArray();
 
         await using var mesh = await MeshCluster.StartAsync(dir);

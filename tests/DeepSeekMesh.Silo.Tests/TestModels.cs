@@ -19,6 +19,17 @@ public static class TestModels
         return dir;
     });
 
+    static readonly Lazy<string> V3TopologyPreset = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-v3-{Environment.ProcessId}");
+        if (!File.Exists(Path.Combine(dir, "config.json")))
+            RandomCheckpoint.Write(ModelPreset.Config("v3-topology"), dir, seed: 5, CheckpointDtype.Bf16);
+        return dir;
+    });
+
+    /// <summary>DeepSeek-V3's real layer and expert counts (61 layers, 58 MoE × 256 experts) at tiny widths.</summary>
+    public static string V3Topology => V3TopologyPreset.Value;
+
     /// <summary>A random-weight "tiny" preset model (4 layers, 16 experts, top-4), written once per test run.</summary>
     public static string Tiny => TinyPreset.Value;
 
