@@ -29,9 +29,10 @@ public interface IRouterGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// One routed expert (key: <see cref="ExpertKey"/> "layer/expert"), placed only on expert silos.
-/// Loads its own three matrices on activation; <see cref="Forward"/> is a pure function of the rows,
-/// so callers may retry it freely.
+/// One replica of one routed expert (key: <see cref="ExpertKey"/> "layer/expert/replica"), placed
+/// on the expert silo the placement plan names. Loads its own three matrices on activation and
+/// lends them to its silo's dispatcher; <see cref="Forward"/> is a pure function of the rows, so
+/// callers may retry it freely.
 /// </summary>
 [Alias("dsm.IExpertGrain")]
 public interface IExpertGrain : IGrainWithStringKey
@@ -42,40 +43,52 @@ public interface IExpertGrain : IGrainWithStringKey
 
     [Alias("Describe")]
     Task<ExpertInfo> Describe();
+
+    /// <summary>Moves this activation to the silo the placement plan now names (live migration), when that is another silo.</summary>
+    [Alias("FollowPlan")]
+    Task FollowPlan();
 }
 
-/// <summary>Per-expert token counts of one model (key: model id), reported by the router grains.</summary>
+/// <summary>Per-expert token counts of one model (key: model id), reported by the router grains: in total and windowed.</summary>
 [Alias("dsm.IExpertStatsGrain")]
 public interface IExpertStatsGrain : IGrainWithStringKey
 {
     [OneWay, Alias("Report")]
     Task Report(ExpertLoadReport report);
 
+    /// <summary>Tokens per expert since start (or the last <see cref="Reset"/>).</summary>
     [Alias("GetLoad")]
     Task<ExpertLoad> GetLoad();
+
+    /// <summary>Tokens per expert reported within the last <paramref name="window"/> (the placement plan balances by it).</summary>
+    [Alias("GetRecentLoad")]
+    Task<ExpertLoad> GetRecentLoad(TimeSpan window);
 
     [Alias("Reset")]
     Task Reset();
 }
 
-/// <summary>The key of an expert grain: "layer/expert".</summary>
+/// <summary>The key of an expert grain: "layer/expert/replica" ("layer/expert" reads as replica 0).</summary>
 public static class ExpertKey
 {
-    public static string Format(int layer, int expert) =>
-        string.Create(CultureInfo.InvariantCulture, $"{layer}/{expert}");
+    public static string Format(int layer, int expert, int replica = 0) =>
+        string.Create(CultureInfo.InvariantCulture, $"{layer}/{expert}/{replica}");
 
-    public static (int Layer, int Expert) Parse(string key)
+    public static (int Layer, int Expert, int Replica) Parse(string key)
     {
-        var slash = key.IndexOf('/');
-        if (slash <= 0
-            || !int.TryParse(key.AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out var layer)
-            || !int.TryParse(key.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var expert))
-            throw new FormatException($"expert grain key '{key}' is not 'layer/expert'");
-        return (layer, expert);
+        var parts = key.Split('/');
+        if (parts.Length is < 2 or > 3 || !TryParse(parts[0], out var layer) || !TryParse(parts[1], out var expert))
+            throw new FormatException($"expert grain key '{key}' is not 'layer/expert/replica'");
+        int replica = 0;
+        if (parts.Length == 3 && !TryParse(parts[2], out replica))
+            throw new FormatException($"expert grain key '{key}' is not 'layer/expert/replica'");
+        return (layer, expert, replica);
     }
 
-    public static IExpertGrain GetExpertGrain(this IGrainFactory grains, int layer, int expert) =>
-        grains.GetGrain<IExpertGrain>(Format(layer, expert));
+    static bool TryParse(string text, out int value) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    public static IExpertGrain GetExpertGrain(this IGrainFactory grains, int layer, int expert, int replica = 0) =>
+        grains.GetGrain<IExpertGrain>(Format(layer, expert, replica));
 }
 
 /// <summary>What an expert activation holds and has done.</summary>
@@ -93,6 +106,9 @@ public sealed class ExpertInfo
     [Id(5)] public long Parameters { get; init; }
     [Id(6)] public long Calls { get; init; }
     [Id(7)] public long Rows { get; init; }
+    [Id(8)] public int Replica { get; init; }
+    /// <summary>Bytes of its resident weights.</summary>
+    [Id(9)] public long Bytes { get; init; }
 }
 
 /// <summary>Token counts routed to each expert of one layer since the router's last report.</summary>
