@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Silo;
-using DeepSeekMesh.Silo.Mesh;
+using DeepSeekMesh.Silo.Frontend;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
@@ -105,8 +105,8 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
             {
                 try
                 {
-                    var (layer, e) = ExpertKey.Parse(expert.GrainId.Key.ToString()!);
-                    roles[silo] = (await grains.GetExpertGrain(layer, e).Describe().WaitAsync(ClusterTimeout, ct)).Role;
+                    var (layer, e, replica) = ExpertKey.Parse(expert.GrainId.Key.ToString()!);
+                    roles[silo] = (await grains.GetExpertGrain(layer, e, replica).Describe().WaitAsync(ClusterTimeout, ct)).Role;
                 }
                 catch (Exception) when (!ct.IsCancellationRequested) { }
             }

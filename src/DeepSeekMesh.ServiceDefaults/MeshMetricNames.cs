@@ -12,7 +12,7 @@ public static class MeshMetricNames
     public const string EngineSteps = "dsmesh.engine.steps";
     public const string EngineTokens = "dsmesh.engine.tokens.generated";
 
-    // Frontend silos: routed-expert calls sent by the GrainExpertExecutor.
+    // Frontend silos: routed-expert messages sent by the ExpertDispatcher (one per expert silo per MoE layer step).
     public const string ExpertCalls = "dsmesh.expert.calls";
     public const string ExpertRows = "dsmesh.expert.rows";
     public const string ExpertRowsPerCall = "dsmesh.expert.rows_per_call";
@@ -29,4 +29,10 @@ public static class MeshMetricNames
     public const string ExpertServedCalls = "dsmesh.expert.served.calls";
     public const string ExpertServedRows = "dsmesh.expert.served.rows";
     public const string ExpertActivations = "dsmesh.expert.activations";
+    public const string ExpertResidentBytes = "dsmesh.expert.resident.bytes";
+
+    // Frontend silos: the expert placement plan (from the model's plan grain).
+    public const string PlanVersion = "dsmesh.plan.version";
+    public const string PlanMoves = "dsmesh.plan.moves";
+    public const string PlanImbalance = "dsmesh.plan.imbalance";
 }

@@ -34,6 +34,33 @@ public sealed record MeshSiloOptions
     /// default ~13 s, so an expert silo's grains re-activate elsewhere quickly.
     /// </summary>
     public bool FastFailureDetection { get; init; } = true;
+
+    /// <summary>How many routed experts (replicas) this expert silo may host; null = unlimited (<c>--expert-capacity</c>).</summary>
+    public int? ExpertCapacity { get; init; }
+
+    public ExpertPlanOptions Plan { get; init; } = new();
+}
+
+/// <summary>How the expert placement plan is kept and followed.</summary>
+public sealed record ExpertPlanOptions
+{
+    /// <summary>How often the plan grain checks membership (joins, leaves, drains replan at the next check).</summary>
+    public TimeSpan CheckPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often every silo syncs its copy of the plan (frontends dispatch by it, expert silos move grains by it).</summary>
+    public TimeSpan FollowPeriod { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The least time between two replans for load alone (membership changes replan at once).</summary>
+    public TimeSpan RebalancePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The window of measured per-expert load the plan balances by.</summary>
+    public TimeSpan LoadWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a stopping expert silo waits for its experts to move away before it exits anyway.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Hot-expert threshold, replica cap, balance tolerance.</summary>
+    public DeepSeekMesh.Contracts.Placement.ExpertPlannerOptions Planner { get; init; } = new();
 }
 
 /// <summary>

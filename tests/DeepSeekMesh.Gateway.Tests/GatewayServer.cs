@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Model.Presets;
 using DeepSeekMesh.Silo;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Tokenizers;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,6 @@
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Sampling;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 
 namespace DeepSeekMesh.Silo.Tests;

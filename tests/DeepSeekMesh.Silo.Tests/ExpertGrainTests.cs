@@ -2,6 +2,7 @@ using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model.Config;
 using DeepSeekMesh.Model.Layers;
 using DeepSeekMesh.Model.Weights;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 using static TorchSharp.torch;
 

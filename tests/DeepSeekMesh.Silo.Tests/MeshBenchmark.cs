@@ -35,7 +35,7 @@ public sealed class MeshBenchmark(ITestOutputHelper output)
             await Runs.ThroughGrains(mesh, requests, options: mesh.Options with { WireDtype = wire }); // warm-up: activations
             var (timing, traffic) = await Runs.OnDedicatedThread(() =>
             {
-                var (model, experts) = Mesh.MeshFrontend.LoadModel(dir, mesh.FrontendGrains, mesh.Options with { WireDtype = wire });
+                var (model, experts) = Frontend.MeshFrontend.LoadModel(dir, mesh.FrontendGrains, mesh.FrontendService<DeepSeekMesh.Silo.Plan.ExpertPlanCache>(), mesh.Options with { WireDtype = wire });
                 using (model)
                 {
                     var generator = new Generator(model);

@@ -1,5 +1,6 @@
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 using Microsoft.Extensions.DependencyInjection;
 

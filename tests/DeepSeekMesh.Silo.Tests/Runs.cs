@@ -2,6 +2,7 @@ using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 
 namespace DeepSeekMesh.Silo.Tests;
@@ -28,7 +29,7 @@ public static class Runs
         MeshSiloOptions? options = null) =>
         OnDedicatedThread(() =>
         {
-            var (model, experts) = MeshFrontend.LoadModel(mesh.Options.ModelDirectory, mesh.FrontendGrains, options ?? mesh.Options);
+            var (model, experts) = MeshFrontend.LoadModel(mesh.Options.ModelDirectory, mesh.FrontendGrains, mesh.FrontendService<DeepSeekMesh.Silo.Plan.ExpertPlanCache>(), options ?? mesh.Options);
             using (model)
                 return (new Generator(model).Generate(requests, keepLogits, onToken).Results, experts.Stats);
         });

@@ -24,6 +24,9 @@ public sealed class Mlp(Linear gateUp, Linear down) : IFeedForward
 
     public long ParameterCount => gateUp.Weight.numel() + down.Weight.numel();
 
+    /// <summary>Bytes of the resident weights.</summary>
+    public long ParameterBytes => gateUp.Weight.numel() * gateUp.Weight.element_size() + down.Weight.numel() * down.Weight.element_size();
+
     public void Dispose()
     {
         gateUp.Dispose();

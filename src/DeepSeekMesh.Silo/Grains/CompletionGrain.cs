@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
 using Orleans.GrainDirectory;

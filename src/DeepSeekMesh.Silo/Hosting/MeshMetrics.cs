@@ -1,5 +1,8 @@
 using System.Diagnostics.Metrics;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Contracts.Placement;
+using DeepSeekMesh.Silo.Experts;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Silo.Mesh;
 using Microsoft.Extensions.Hosting;
@@ -12,27 +15,30 @@ namespace DeepSeekMesh.Silo.Hosting;
 /// <summary>
 /// The mesh's metrics on one silo, as observable instruments over counters the silo keeps anyway:
 /// on frontends the engine's <see cref="Model.Engine.InferenceEngine.Stats"/>, the
-/// <see cref="GrainExpertExecutor"/>'s traffic and the model's per-expert load (polled from its
-/// <see cref="IExpertStatsGrain"/>); on expert silos the calls and rows they served.
+/// <see cref="ExpertDispatcher"/>'s traffic, the model's per-expert load (polled from its
+/// <see cref="IExpertStatsGrain"/>) and placement plan; on expert silos the calls and rows they served.
 /// </summary>
 public sealed class MeshMetrics : BackgroundService
 {
     readonly MeshFrontend _frontend;
     readonly SiloActivity _activity;
+    readonly LocalExperts _local;
     readonly IGrainFactory _grains;
     readonly MeshSiloOptions _options;
     readonly ILogger<MeshMetrics> _logger;
     readonly Meter _meter;
     volatile ExpertLoad? _load;
+    volatile ExpertPlanStatus? _plan;
 
     /// <summary>How often the per-expert load is read from the stats grain.</summary>
     public static TimeSpan LoadPollPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    public MeshMetrics(MeshFrontend frontend, SiloActivity activity, IGrainFactory grains, IOptions<MeshSiloOptions> options,
+    public MeshMetrics(MeshFrontend frontend, SiloActivity activity, LocalExperts local, IGrainFactory grains, IOptions<MeshSiloOptions> options,
         IMeterFactory meterFactory, ILogger<MeshMetrics> logger)
     {
         _frontend = frontend;
         _activity = activity;
+        _local = local;
         _grains = grains;
         _options = options.Value;
         _logger = logger;
@@ -52,7 +58,7 @@ public sealed class MeshMetrics : BackgroundService
         _meter.CreateObservableCounter(N.EngineSteps, () => FromEngine(s => s.StepsRun), "{step}", "Batched forward steps run by the engine");
         _meter.CreateObservableCounter(N.EngineTokens, () => FromEngine(s => s.TokensGenerated), "{token}", "Tokens sampled by the engine");
 
-        _meter.CreateObservableCounter(N.ExpertCalls, () => FromTraffic(t => t.Calls), "{call}", "Routed-expert grain calls sent (one per distinct expert per MoE layer step)");
+        _meter.CreateObservableCounter(N.ExpertCalls, () => FromTraffic(t => t.Calls), "{call}", "Routed-expert messages sent (one per expert silo per MoE layer step)");
         _meter.CreateObservableCounter(N.ExpertRows, () => FromTraffic(t => t.Rows), "{row}", "Token rows sent to routed experts");
         _meter.CreateObservableGauge<double>(N.ExpertRowsPerCall, () => Traffic() is { Calls: > 0 } t ? [new Measurement<double>((double)t.Rows / t.Calls)] : [],
             "{row}", "Mean token rows per routed-expert call since start (rate(rows)/rate(calls) for a window)");
@@ -67,13 +73,18 @@ public sealed class MeshMetrics : BackgroundService
 
         _meter.CreateObservableCounter(N.ExpertLoad, ObserveLoad, "{token}", "Tokens routed to each routed expert (attributes dsmesh.layer, dsmesh.expert), cluster-wide");
         _meter.CreateObservableGauge(N.ExpertLoadImbalance, ObserveImbalance, "1", "Per MoE layer: tokens of the busiest expert over the mean tokens per expert (1 = balanced)");
+        _meter.CreateObservableGauge(N.PlanVersion, () => _plan is { } p ? [new Measurement<long>(p.Version)] : Array.Empty<Measurement<long>>(), "{version}", "Version of the expert placement plan");
+        _meter.CreateObservableCounter(N.PlanMoves, () => _plan is { } p ? [new Measurement<long>(p.Moves)] : Array.Empty<Measurement<long>>(), "{replica}", "Expert replicas placed on a new silo by plan changes");
+        _meter.CreateObservableGauge(N.PlanImbalance, () => _plan is { } p ? [new Measurement<double>(p.Imbalance)] : Array.Empty<Measurement<double>>(), "1",
+            "Expected rows of the busiest expert silo over the mean, worst MoE layer, under the recent load (1 = balanced)");
     }
 
     void CreateExpertInstruments()
     {
-        _meter.CreateObservableCounter(N.ExpertServedCalls, () => _activity.ExpertCalls, "{call}", "Routed-expert calls served by this silo's expert grains");
+        _meter.CreateObservableCounter(N.ExpertServedCalls, () => _activity.ExpertCalls, "{call}", "Routed-expert computations (one expert's rows of one message) served by this silo");
         _meter.CreateObservableCounter(N.ExpertServedRows, () => _activity.ExpertRows, "{row}", "Token rows computed by this silo's expert grains");
         _meter.CreateObservableUpDownCounter(N.ExpertActivations, () => _activity.ExpertActivations, "{activation}", "Expert grains active on this silo");
+        _meter.CreateObservableUpDownCounter(N.ExpertResidentBytes, () => _local.Bytes, "By", "Bytes of routed-expert weights resident on this silo");
     }
 
     IEnumerable<Measurement<T>> FromEngine<T>(Func<Model.Engine.EngineStats, T> read) where T : struct =>
@@ -125,6 +136,7 @@ public sealed class MeshMetrics : BackgroundService
                 try
                 {
                     _load = await _grains.GetGrain<IExpertStatsGrain>(_options.EffectiveModelId).GetLoad().WaitAsync(TimeSpan.FromSeconds(10), stoppingToken);
+                    _plan = await _grains.GetGrain<IExpertPlanGrain>(_options.EffectiveModelId).Status().WaitAsync(TimeSpan.FromSeconds(10), stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {

@@ -1,4 +1,8 @@
+using DeepSeekMesh.Silo.Experts;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
+using DeepSeekMesh.Silo.Plan;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using DeepSeekMesh.Silo.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,22 +22,32 @@ public static class MeshSiloBuilderExtensions
     /// <summary>
     /// Makes this silo a mesh silo of the given role: publishes the role as silo metadata, adds the
     /// role placement filter (expert grains only on expert/all silos, completion and router grains
-    /// only on frontend/all silos), the model store, and on frontends the engine, loaded at start.
+    /// only on frontend/all silos), placement by the expert placement plan (and its follower, which
+    /// drains expert silos on stop), the model store, and on frontends the engine, loaded at start.
     /// Clustering and endpoints are the caller's (see <see cref="MeshSiloHost"/>, or TestingHost).
     /// </summary>
     public static ISiloBuilder AddDeepSeekMesh(this ISiloBuilder silo, MeshSiloOptions options)
     {
-        silo.UseSiloMetadata(new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             [SiloRoles.MetadataKey] = options.Role.Name(),
             ["model"] = options.EffectiveModelId,
-        });
+        };
+        if (options.ExpertCapacity is { } capacity) metadata[ExpertPlanGrain.CapacityMetadataKey] = capacity.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        silo.UseSiloMetadata(metadata);
         // Completion grains keep an in-flight enumeration; with the default directory a crashed silo that
         // owned their directory partition makes the frontend deactivate them (the stream is lost). The
         // distributed directory recovers the partition from the live activations instead.
         silo.AddDistributedGrainDirectory(CompletionDirectory);
         var services = silo.Services;
         services.AddPlacementFilter<SiloRoleFilterStrategy, SiloRoleFilterDirector>(ServiceLifetime.Transient);
+        services.AddPlacementDirector<ExpertPlanPlacement, ExpertPlanPlacementDirector>();
+        services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ExpertPlanCache>();
+        services.AddSingleton<LocalExperts>();
+        services.AddSingleton<ExpertPlanFollower>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExpertPlanFollower>());
         services.AddSingleton(Options.Create(options));
         services.AddSingleton<ModelStore>();
         services.AddSingleton<MeshFrontend>();

@@ -31,6 +31,8 @@ public static class MeshSiloHost
         // OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set), health checks, Management:Port endpoint.
         builder.AddServiceDefaults($"dsmesh-silo-{settings.Mesh.Role.Name()}");
         builder.Services.AddHostedService<MeshMetrics>();
+        // A stopping expert silo drains (its experts move away first): give it the time, within Kubernetes' grace period.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Mesh.Plan.DrainTimeout + TimeSpan.FromSeconds(15));
         builder.UseOrleans(silo =>
         {
             silo.AddActivityPropagation(); // traces: gateway -> completion grain -> router/expert grains

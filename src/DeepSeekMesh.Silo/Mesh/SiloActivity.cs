@@ -9,7 +9,7 @@ namespace DeepSeekMesh.Silo.Mesh;
 public sealed class SiloActivity
 {
     readonly ConcurrentDictionary<int, int> _routers = new();
-    long _expertActivations, _expertCalls, _expertRows, _routedTokens;
+    long _expertActivations, _expertCalls, _expertRows, _routedTokens, _messages, _inFlight;
 
     /// <summary>MoE layer → live router activations on this silo.</summary>
     public IReadOnlyDictionary<int, int> RouterActivations => _routers.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => p.Value);
@@ -17,6 +17,10 @@ public sealed class SiloActivity
     public long ExpertCalls => Interlocked.Read(ref _expertCalls);
     public long ExpertRows => Interlocked.Read(ref _expertRows);
     public long RoutedTokens => Interlocked.Read(ref _routedTokens);
+    /// <summary>Expert messages served: dispatcher batches and direct expert grain calls.</summary>
+    public long ExpertMessages => Interlocked.Read(ref _messages);
+    /// <summary>Dispatcher batches being computed now (a draining silo waits for 0).</summary>
+    public long BatchesInFlight => Interlocked.Read(ref _inFlight);
 
     internal void RouterActivated(int layer) => _routers.AddOrUpdate(layer, 1, (_, n) => n + 1);
     internal void RouterDeactivated(int layer) => _routers.AddOrUpdate(layer, 0, (_, n) => n - 1);
@@ -24,6 +28,17 @@ public sealed class SiloActivity
     internal void ExpertActivated() => Interlocked.Increment(ref _expertActivations);
     internal void ExpertDeactivated() => Interlocked.Decrement(ref _expertActivations);
 
+    internal void Message() => Interlocked.Increment(ref _messages);
+
+    internal void BatchStarted()
+    {
+        Interlocked.Increment(ref _messages);
+        Interlocked.Increment(ref _inFlight);
+    }
+
+    internal void BatchEnded(int rows) => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>One expert computed <paramref name="rows"/> rows.</summary>
     internal void ExpertCalled(int rows)
     {
         Interlocked.Increment(ref _expertCalls);

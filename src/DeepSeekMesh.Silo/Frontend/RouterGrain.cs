@@ -8,7 +8,7 @@ using DeepSeekMesh.Silo.Placement;
 using Orleans.Concurrency;
 using static TorchSharp.torch;
 
-namespace DeepSeekMesh.Silo.Grains;
+namespace DeepSeekMesh.Silo.Frontend;
 
 /// <summary>
 /// The router of one MoE layer (key: layer index). A stateless worker, so each frontend silo runs

@@ -2,12 +2,13 @@ using DeepSeekMesh.Model;
 using DeepSeekMesh.Model.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using DeepSeekMesh.Silo.Plan;
 
-namespace DeepSeekMesh.Silo.Mesh;
+namespace DeepSeekMesh.Silo.Frontend;
 
 /// <summary>
 /// A frontend silo's engine: the transformer (embeddings, attention, dense layers, shared experts,
-/// lm_head) loaded with <see cref="GrainRouter"/>s and a <see cref="GrainExpertExecutor"/>, and the
+/// lm_head) loaded with <see cref="GrainRouter"/>s and an <see cref="ExpertDispatcher"/>, and the
 /// <see cref="InferenceEngine"/> that batches every sequence of this silo. Loaded at silo start
 /// (so a bad model directory fails the start-up), never on expert silos.
 /// </summary>
@@ -15,17 +16,19 @@ public sealed class MeshFrontend : IAsyncDisposable
 {
     readonly MeshSiloOptions _options;
     readonly IGrainFactory _grains;
+    readonly ExpertPlanCache _plans;
     readonly ILogger<MeshFrontend> _logger;
     readonly Lock _lock = new();
     Transformer? _model;
     InferenceEngine? _engine;
-    GrainExpertExecutor? _experts;
+    ExpertDispatcher? _experts;
     bool _disposed;
 
-    public MeshFrontend(IOptions<MeshSiloOptions> options, IGrainFactory grains, ILogger<MeshFrontend> logger)
+    public MeshFrontend(IOptions<MeshSiloOptions> options, IGrainFactory grains, ExpertPlanCache plans, ILogger<MeshFrontend> logger)
     {
         _options = options.Value;
         _grains = grains;
+        _plans = plans;
         _logger = logger;
     }
 
@@ -44,7 +47,7 @@ public sealed class MeshFrontend : IAsyncDisposable
                 if (_engine is null)
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    (_model, _experts) = LoadModel(_options.ModelDirectory, _grains, _options, _logger);
+                    (_model, _experts) = LoadModel(_options.ModelDirectory, _grains, _plans, _options, _logger);
                     _engine = new InferenceEngine(_model, _options.Engine);
                     _logger.LogInformation("engine ready: {Layers} layers of {Model} loaded in {Seconds:F1} s, experts over the mesh ({Dtype} rows)",
                         _model.Config.NumHiddenLayers, _options.EffectiveModelId, clock.Elapsed.TotalSeconds, _options.WireDtype);
@@ -57,16 +60,25 @@ public sealed class MeshFrontend : IAsyncDisposable
     /// <summary>Expert traffic of this silo's engine; null until the engine is loaded.</summary>
     public ExpertTrafficStats? ExpertTraffic => _experts?.Stats;
 
+    /// <summary>The engine and its expert traffic once loaded (never loads it); null before that and after disposal.</summary>
+    public (InferenceEngine Engine, ExpertTrafficStats Traffic)? Loaded
+    {
+        get
+        {
+            lock (_lock) return _engine is not null && _experts is not null ? (_engine, _experts.Stats) : null;
+        }
+    }
+
     /// <summary>
     /// Loads the frontend half of a model: everything but the routed experts, which run as expert
     /// grains, and the gates, which run as this silo's router grains.
     /// </summary>
-    public static (Transformer Model, GrainExpertExecutor Experts) LoadModel(string directory, IGrainFactory grains, MeshSiloOptions options,
-        ILogger? logger = null)
+    public static (Transformer Model, ExpertDispatcher Experts) LoadModel(string directory, IGrainFactory grains, ExpertPlanCache plans,
+        MeshSiloOptions options, ILogger? logger = null)
     {
-        GrainExpertExecutor? experts = null;
+        ExpertDispatcher? experts = null;
         var model = Transformer.Load(directory, options.Model,
-            experts: _ => experts = new GrainExpertExecutor(grains, options.WireDtype, options.ExpertCalls, logger),
+            experts: _ => experts = new ExpertDispatcher(grains, plans, options.WireDtype, options.ExpertCalls, logger),
             routers: (_, layer) => new GrainRouter(grains, layer));
         return (model, experts!);
     }

@@ -1,0 +1,136 @@
+using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Contracts.Mesh;
+using DeepSeekMesh.Contracts.Placement;
+using DeepSeekMesh.Silo.Experts;
+using DeepSeekMesh.Silo.Frontend;
+using DeepSeekMesh.Silo.Placement;
+using DeepSeekMesh.Silo.Plan;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using static TorchSharp.torch;
+
+namespace DeepSeekMesh.Silo.Mesh;
+
+/// <summary>
+/// This silo's agent (key: its address). On expert silos it is the dispatcher: one message per
+/// (frontend step, MoE layer) brings the rows of every expert replica the plan put here; the
+/// replicas active here compute with their lent weights, the rest (a stale plan, a replica not yet
+/// active) are forwarded to their grains — an extra hop, never a failure — and the answer goes back
+/// once. Reentrant, and computing off the grain's turn, so several frontends' layers overlap.
+/// </summary>
+[Reentrant]
+[SiloKeyPlacement]
+[GrainType("dsm-silo")]
+public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActivity activity, ExpertPlanCache plans,
+    ExpertPlanFollower follower, MeshFrontend frontend, ILocalSiloDetails silo) : Grain, IMeshSiloGrain
+{
+    bool Misplaced => this.GetPrimaryKeyString() != silo.SiloAddress.ToParsableString();
+
+    public async Task<TokenRows> Forward(ExpertBatch batch)
+    {
+        batch.Validate();
+        if (batch.Rows.Columns != store.Config.HiddenSize)
+            throw new ArgumentException($"expert batch rows have {batch.Rows.Columns} values, the model's hidden size is {store.Config.HiddenSize}");
+        activity.BatchStarted();
+        var leases = new LocalExperts.Lease?[batch.Experts.Length];
+        try
+        {
+            var forwarded = new Task<TokenRows>?[leases.Length];
+            int offset = 0;
+            for (int i = 0; i < leases.Length; i++)
+            {
+                var replica = new ExpertReplica(batch.Layer, batch.Experts[i], batch.Replicas[i]);
+                leases[i] = local.TryAcquire(replica);
+                if (leases[i] is null && batch.RowCounts[i] > 0)
+                    forwarded[i] = GrainFactory.GetExpertGrain(replica.Layer, replica.Expert, replica.Replica).Forward(Slice(batch.Rows, offset, batch.RowCounts[i]));
+                offset += batch.RowCounts[i];
+            }
+            return await Task.Run(() => Compute(batch, leases, forwarded));
+        }
+        finally
+        {
+            foreach (var lease in leases) lease?.Dispose();
+            activity.BatchEnded(batch.Rows.Rows);
+            if (Misplaced) DeactivateOnIdle(); // placed here because the keyed silo was unknown or gone
+        }
+    }
+
+    /// <summary>Runs the local items (outside the grain's turn) and joins them with the forwarded ones, in the batch's order.</summary>
+    TokenRows Compute(ExpertBatch batch, LocalExperts.Lease?[] leases, Task<TokenRows>?[] forwarded)
+    {
+        var options = store.Options.Model;
+        using var scope = NewDisposeScope();
+        var x = RowCodec.ToTensor(batch.Rows, options.ComputeDtype, options.Device); // [N, hidden]
+        var outputs = new List<Tensor>(leases.Length);
+        long offset = 0;
+        for (int i = 0; i < leases.Length; i++)
+        {
+            int n = batch.RowCounts[i];
+            if (n == 0) continue;
+            if (leases[i] is { } lease)
+            {
+                outputs.Add(lease.Weights.Forward(x.narrow(0, offset, n))); // [n, hidden]
+                activity.ExpertCalled(n);
+            }
+            else
+            {
+                var rows = forwarded[i]!.GetAwaiter().GetResult();
+                outputs.Add(RowCodec.ToTensor(rows, x.dtype, x.device)); // [n, hidden]
+            }
+            offset += n;
+        }
+        var y = outputs.Count == 0 ? x : cat(outputs, 0); // [N, hidden]
+        return RowCodec.ToRows(y, batch.Rows.Dtype);
+    }
+
+    static TokenRows Slice(TokenRows rows, int first, int count)
+    {
+        int bytesPerRow = rows.Columns * TokenRows.ElementSize(rows.Dtype);
+        return new TokenRows
+        {
+            Rows = count,
+            Columns = rows.Columns,
+            Dtype = rows.Dtype,
+            Data = rows.Data.AsSpan(first * bytesPerRow, count * bytesPerRow).ToArray(),
+        };
+    }
+
+    public Task<SiloReport> Describe()
+    {
+        var options = store.Options;
+        EngineReport? engine = null;
+        if (frontend.Loaded is { } loaded)
+        {
+            var s = loaded.Engine.Stats;
+            var traffic = loaded.Traffic;
+            engine = new EngineReport
+            {
+                Running = s.Running,
+                Waiting = s.Waiting,
+                CacheBlocksUsed = s.CacheBlocksUsed,
+                CacheBlocksTotal = s.CacheBlocksTotal,
+                Steps = s.StepsRun,
+                TokensGenerated = s.TokensGenerated,
+                ExpertCalls = traffic.Calls,
+                ExpertRows = traffic.Rows,
+                ExpertRetries = traffic.Retries,
+            };
+        }
+        var report = new SiloReport
+        {
+            Address = silo.SiloAddress.ToParsableString(),
+            Role = options.Role.Name(),
+            Model = options.EffectiveModelId,
+            Draining = follower.Draining,
+            PlanVersion = plans.Version,
+            Experts = local.Hosted.Select(r => r.ToString()).Order(StringComparer.Ordinal).ToArray(),
+            ExpertBytes = local.Bytes,
+            ExpertRows = activity.ExpertRows,
+            ExpertCalls = activity.ExpertMessages,
+            ExpertCapacity = options.ExpertCapacity,
+            Engine = engine,
+        };
+        if (Misplaced) DeactivateOnIdle();
+        return Task.FromResult(report);
+    }
+}
