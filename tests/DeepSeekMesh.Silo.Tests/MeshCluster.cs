@@ -1,4 +1,7 @@
+using DeepSeekMesh.Contracts.Placement;
 using DeepSeekMesh.Silo.Hosting;
+using DeepSeekMesh.Silo.Mesh;
+using DeepSeekMesh.Silo.Plan;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.TestingHost;
@@ -55,6 +58,26 @@ public sealed class MeshCluster : IAsyncDisposable
             .GroupBy(s => s.SiloAddress)
             .ToDictionary(g => g.Key, g => g.Select(s => s.GrainId).ToList());
     }
+
+    /// <summary>Waits until the frontend follows a complete placement plan over <paramref name="expertSilos"/> expert silos.</summary>
+    public async Task<ExpertPlacementPlan> WaitForPlanAsync(int expertSilos, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (FrontendService<ExpertPlanCache>().Current is { IsComplete: true } plan && plan.Silos.Length == expertSilos) return plan;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"no plan over {expertSilos} expert silos; the frontend follows {FrontendService<ExpertPlanCache>().Current}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A new expert silo joins the running mesh.</summary>
+    public Task<InProcessSiloHandle> AddExpertSiloAsync() => Cluster.StartAdditionalSiloAsync();
+
+    /// <summary>Expert rows each expert silo has computed so far.</summary>
+    public Dictionary<string, long> ExpertRowsBySilo() =>
+        ExpertSilos.ToDictionary(s => s.Name, s => s.ServiceProvider.GetRequiredService<SiloActivity>().ExpertRows);
 
     public async ValueTask DisposeAsync()
     {

@@ -16,6 +16,7 @@ public sealed class MeshEqualsSingleProcessTests
         var expected = Runs.SingleProcess(dir, requests, keepLogits: true);
 
         await using var mesh = await MeshCluster.StartAsync(dir);
+        await mesh.WaitForPlanAsync(2); // dispatch by the placement plan: one batch per expert silo per layer
         var (direct, traffic) = await Runs.ThroughGrains(mesh, requests, keepLogits: true);
         for (int i = 0; i < requests.Length; i++)
         {
