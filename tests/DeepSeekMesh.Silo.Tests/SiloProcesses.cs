@@ -19,6 +19,9 @@ public sealed class SiloProcesses : IAsyncDisposable
 
     public IClusterClient Client => _client!.Services.GetRequiredService<IClusterClient>();
 
+    /// <summary>The cluster id the client connected with.</summary>
+    public string? ClusterId { get; private set; }
+
     public static string Dsmesh
     {
         get
@@ -45,6 +48,7 @@ public sealed class SiloProcesses : IAsyncDisposable
 
     public async Task ConnectAsync(Action<IClientBuilder> clustering, string clusterId)
     {
+        ClusterId = clusterId;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client =>
@@ -138,6 +142,21 @@ public sealed class SiloProcess : IDisposable
         if (line is null) return;
         lock (_log) _log.AppendLine(line);
     }
+
+    public int Id => _process.Id;
+
+    /// <summary>SIGTERM, as Kubernetes stops a pod: the silo shuts down gracefully (an expert silo drains first).</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && Kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+    }
+
+    /// <summary>Waits for the process to exit; false when it did not within <paramref name="timeout"/>.</summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(new CancellationTokenSource(timeout).Token)
+        .ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int Kill(int pid, int signal);
 
     /// <summary>SIGKILL: no graceful shutdown, no membership goodbye.</summary>
     public void Kill()
