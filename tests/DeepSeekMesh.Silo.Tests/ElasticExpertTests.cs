@@ -119,4 +119,34 @@ public sealed class ElasticExpertTests
         var replicaHosts = mesh.ExpertSilos.Count(s => s.ServiceProvider.GetRequiredService<Experts.LocalExperts>().Hosted.Any(r => r.Replica > 0));
         Assert.True(replicaHosts >= 2, $"{replicaHosts} silos host a hot expert's extra replica");
     }
+
+    [Fact]
+    public async Task WithHotExpertsFromTheGateTheBusiestSiloServesAtMostAQuarterAboveTheMean()
+    {
+        var dir = TestModels.SkewedTiny;
+        var expected = Runs.SingleProcess(dir, Requests(16)).Select(r => Runs.Ids(r.Tokens)).ToArray();
+        await using var mesh = await MeshCluster.StartAsync(dir, expertSilos: 3,
+            configure: o => o with { Plan = o.Plan with { RebalancePeriod = TimeSpan.FromSeconds(1) }, LoadReportPeriod = TimeSpan.FromMilliseconds(200) });
+        var plan = await mesh.WaitForPlanAsync(3);
+        int layer = plan.Layers[0];
+
+        // Unreplicated, the hot experts' silos carry most rows.
+        Assert.Equal(expected, await Streams(mesh, 16));
+        var cache = mesh.FrontendService<Plan.ExpertPlanCache>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (cache.Current!.ReplicasOf(layer, 2).Length < 2 || cache.Current.ReplicasOf(layer, 5).Length < 2)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"no replicas of the hot experts: {cache.Current}");
+            await Task.Delay(100);
+        }
+        var replicated = cache.Current;
+
+        var before = mesh.ExpertRowsBySilo();
+        Assert.Equal(expected, await Streams(mesh, 16));
+        var served = mesh.ExpertRowsBySilo().Select(p => p.Value - before[p.Key]).ToArray();
+        double mean = served.Average();
+        Assert.True(served.Max() <= 1.25 * mean, $"rows per silo {string.Join(", ", served)} under {replicated}");
+        Assert.Equal(0, Traffic(mesh).Retries);
+        Console.WriteLine($"skew (experts 2, 5 hot): rows per expert silo with replicas {string.Join(", ", served)}, busiest/mean {served.Max() / mean:F2}");
+    }
 }

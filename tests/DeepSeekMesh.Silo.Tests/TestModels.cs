@@ -27,6 +27,32 @@ public static class TestModels
         return dir;
     });
 
+    static readonly Lazy<string> SkewedTinyPreset = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-skewed-{Environment.ProcessId}");
+        if (File.Exists(Path.Combine(dir, "config.json"))) return dir;
+        RandomCheckpoint.Write(ModelPreset.Config("tiny"), dir, seed: 7, CheckpointDtype.Bf16);
+        // The gate's selection bias makes experts 2 and 5 (groups 0 and 1) win every token of every MoE layer.
+        var patches = new List<(string File, long Offset, int Experts)>();
+        using (var checkpoint = DeepSeekMesh.Model.Weights.Checkpoint.Open(dir))
+            foreach (var name in checkpoint.TensorNames.Where(n => n.EndsWith(".mlp.gate.e_score_correction_bias", StringComparison.Ordinal)))
+            {
+                var (file, entry) = checkpoint.Find(name);
+                long header = BitConverter.ToInt64(File.ReadAllBytes(file.Path).AsSpan(0, 8));
+                patches.Add((file.Path, 8 + header + entry.Begin, (int)entry.ElementCount));
+            }
+        foreach (var (file, offset, experts) in patches)
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+            stream.Position = offset;
+            for (int e = 0; e < experts; e++) stream.Write(BitConverter.GetBytes(e is 2 or 5 ? 10f : 0f));
+        }
+        return dir;
+    });
+
+    /// <summary>The tiny preset with a gate bias that makes experts 2 and 5 of every MoE layer hot (chosen for every token).</summary>
+    public static string SkewedTiny => SkewedTinyPreset.Value;
+
     /// <summary>DeepSeek-V3's real layer and expert counts (61 layers, 58 MoE × 256 experts) at tiny widths.</summary>
     public static string V3Topology => V3TopologyPreset.Value;
 

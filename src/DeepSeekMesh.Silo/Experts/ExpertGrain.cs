@@ -7,6 +7,7 @@ using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
 using DeepSeekMesh.Silo.Plan;
 using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using static TorchSharp.torch;
 
 namespace DeepSeekMesh.Silo.Experts;
@@ -20,8 +21,8 @@ namespace DeepSeekMesh.Silo.Experts;
 [ExpertSilosOnly]
 [ExpertPlanPlacement]
 [GrainType("dsm-expert")]
-public sealed class ExpertGrain(ModelStore store, SiloActivity activity, LocalExperts local, ExpertPlanCache plans, ILocalSiloDetails silo)
-    : Grain, IExpertGrain
+public sealed class ExpertGrain(ModelStore store, SiloActivity activity, LocalExperts local, ExpertPlanCache plans, ILocalSiloDetails silo,
+    IClusterMembershipService membership, ISiloMetadataCache metadata) : Grain, IExpertGrain
 {
     Mlp? _mlp;
     ExpertReplica _id;
@@ -89,9 +90,14 @@ public sealed class ExpertGrain(ModelStore store, SiloActivity activity, LocalEx
         if (!view.Plan.IsComplete) return Task.CompletedTask;
         var planned = view.SiloOf(_id.Layer, _id.Expert, _id.Replica);
         if (planned is null) DeactivateOnIdle(); // the plan dropped this replica
-        else if (!planned.Equals(silo.SiloAddress)) MigrateOnIdle(); // placement puts it where the plan says
+        else if (!planned.Equals(silo.SiloAddress) && CanHost(planned)) MigrateOnIdle(); // placement puts it where the plan says
         return Task.CompletedTask;
     }
+
+    /// <summary>True once this silo sees <paramref name="target"/> as an active expert silo (else placement would pick another one).</summary>
+    bool CanHost(SiloAddress target) =>
+        membership.CurrentSnapshot.GetSiloStatus(target) == SiloStatus.Active
+        && metadata.GetSiloMetadata(target).Metadata.TryGetValue(SiloRoles.MetadataKey, out var role) && role is SiloRoles.Expert or SiloRoles.All;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

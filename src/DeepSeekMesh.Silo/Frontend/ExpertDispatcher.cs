@@ -26,6 +26,7 @@ public sealed class ExpertDispatcher(IGrainFactory grains, ExpertPlanCache plans
 {
     readonly ExpertCallPolicy _policy = policy ?? new ExpertCallPolicy();
     readonly ILogger _logger = logger ?? NullLogger.Instance;
+    int _rotation;
 
     public ExpertTrafficStats Stats { get; } = new();
 
@@ -43,13 +44,15 @@ public sealed class ExpertDispatcher(IGrainFactory grains, ExpertPlanCache plans
             return StartPerExpert(layer, work, dtype, device);
 
         var bySilo = new Dictionary<int, List<Part>>();
+        int rotation = _rotation++;
         for (int i = 0; i < work.Count; i++)
         {
             var replicas = view.Plan.ReplicasOf(layer, work[i].Expert);
             long n = work[i].Rows.shape[0], first = 0;
             for (int r = 0; r < replicas.Length; r++)
             {
-                long count = n / replicas.Length + (r < n % replicas.Length ? 1 : 0); // even split, earlier replicas take the remainder
+                // even split; the remainder rows go to replicas in turn, step by step (a decode step often has one row per expert)
+                long count = n / replicas.Length + ((r - rotation % replicas.Length + replicas.Length) % replicas.Length < n % replicas.Length ? 1 : 0);
                 if (count == 0) continue;
                 if (!bySilo.TryGetValue(replicas[r], out var parts)) bySilo[replicas[r]] = parts = new List<Part>();
                 parts.Add(new Part(i, work[i].Expert, r, first, count));

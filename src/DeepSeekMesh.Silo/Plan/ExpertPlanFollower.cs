@@ -67,20 +67,18 @@ public sealed class ExpertPlanFollower(ExpertPlanCache cache, LocalExperts local
     {
         var sync = await PlanGrain.Sync(Me, cache.Version);
         if (sync.WantsPlan && cache.Current is { } mine) await PlanGrain.Offer(mine);
-        if (sync.Plan is { } plan && cache.Update(plan, out var replaced))
-        {
-            logger.LogInformation("following {Plan}", plan);
-            if (_options.Role.HostsExperts()) await MoveExperts(plan, replaced);
-        }
+        if (sync.Plan is { } plan && cache.Update(plan, out _)) logger.LogInformation("following {Plan}", plan);
+        // Every round, not only on a change: a move can wait until this silo sees the target silo join.
+        if (_options.Role.HostsExperts() && cache.Current is { } current) await MoveExperts(current);
     }
 
-    /// <summary>Hosted replicas the new plan puts elsewhere (or dropped) follow it; replicas that never ran anywhere activate on first use.</summary>
-    async Task MoveExperts(ExpertPlacementPlan plan, ExpertPlacementPlan? replaced)
+    /// <summary>Hosted replicas the plan puts elsewhere (or dropped) follow it; replicas that never ran anywhere activate on first use.</summary>
+    async Task MoveExperts(ExpertPlacementPlan plan)
     {
         if (!plan.IsComplete) return;
         var leaving = local.Hosted.Where(r => plan.SiloOf(r.Layer, r.Expert, r.Replica) != Me).ToList();
         if (leaving.Count == 0) return;
-        logger.LogInformation("moving {Count} expert replicas off this silo per plan v{Version}", leaving.Count, plan.Version);
+        logger.LogDebug("{Count} expert replicas on this silo follow plan v{Version} elsewhere", leaving.Count, plan.Version);
         foreach (var chunk in leaving.Chunk(64))
             await Task.WhenAll(chunk.Select(r => grains.GetExpertGrain(r.Layer, r.Expert, r.Replica).FollowPlan()));
     }
@@ -116,7 +114,7 @@ public sealed class ExpertPlanFollower(ExpertPlanCache cache, LocalExperts local
                     if (quietSince == DateTime.MaxValue) quietSince = DateTime.UtcNow;
                     // every frontend follows the plan without this silo; one more follow period covers a step already dispatched by the old one
                     if (DateTime.UtcNow - quietSince >= _options.Plan.FollowPeriod && local.Count == 0) break;
-                    if (local.Count > 0 && cache.Current is { } current) await MoveExperts(current, null);
+                    
                 }
                 else quietSince = DateTime.MaxValue;
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
