@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Sampling;
 using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Text;
 using Orleans.Runtime;
@@ -86,15 +87,14 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
     async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string grainKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<ICompletionGrain>(grainKey);
-        var request = CompletionRequest.From(prompt, job.SamplingFor(choice));
-        var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
+                var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
         var tokenizer = job.Model.Codec.Tokenizer;
         int count = 0;
         string? finish = null;
         var measured = _genAi.Begin(job.Model.Id, prompt.Length); // GenAI semconv: TTFT, time per output token, duration, usage
         try
         {
-            await using var tokens = grain.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var tokens = grain.Generate(prompt, job.SamplingFor(choice), cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (await NextToken(tokens, measured))
             {
                 long start = Stopwatch.GetTimestamp();
@@ -103,9 +103,9 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
                 measured.Token();
                 var delta = token.IsStopToken ? "" : text.Push(token.TokenId);
                 if (text.Stopped) finish = "stop";
-                else if (token.FinishReason != CompletionFinish.None)
+                else if (token.FinishReason != FinishReason.None)
                 {
-                    finish = token.FinishReason == CompletionFinish.Stop ? "stop" : "length";
+                    finish = token.FinishReason == FinishReason.Stop ? "stop" : "length";
                     delta += text.Finish();
                 }
                 TokenLogprobInfo? logprob = job.Logprobs is null ? null : Describe(tokenizer, token);
@@ -125,7 +125,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
     }
 
     /// <summary>The grain stream's next token; a failure is recorded (error.type) before it propagates.</summary>
-    static async ValueTask<bool> NextToken(IAsyncEnumerator<GeneratedToken> tokens, GenAiRequest measured)
+    static async ValueTask<bool> NextToken(IAsyncEnumerator<SampledToken> tokens, GenAiRequest measured)
     {
         try
         {
@@ -138,7 +138,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         }
     }
 
-    static TokenLogprobInfo Describe(Tokenizers.Tokenizer tokenizer, GeneratedToken token)
+    static TokenLogprobInfo Describe(Tokenizers.Tokenizer tokenizer, SampledToken token)
     {
         (string, byte[]) TextOf(int id)
         {
