@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using DeepSeekMesh.Gateway.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -67,7 +68,7 @@ public sealed class CompletionEndpoints(ServedModel model, Generation generation
     public async Task Chat(HttpContext context)
     {
         using var doc = await ReadJsonAsync(context, _options.MaxRequestBodyBytes);
-        var job = RequestParser.Chat(new RequestBody(doc.RootElement), model, _options);
+        var job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest).Validate(model, _options);
         tokenLimits.Charge(context, job);
         metrics.AddRequest();
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
@@ -117,7 +118,7 @@ public sealed class CompletionEndpoints(ServedModel model, Generation generation
     public async Task Completion(HttpContext context)
     {
         using var doc = await ReadJsonAsync(context, _options.MaxRequestBodyBytes);
-        var job = RequestParser.Completion(new RequestBody(doc.RootElement), model, _options);
+        var job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.CompletionRequest).Validate(model, _options);
         tokenLimits.Charge(context, job);
         metrics.AddRequest();
         var id = "cmpl-" + Guid.NewGuid().ToString("N");

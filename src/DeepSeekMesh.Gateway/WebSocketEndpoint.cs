@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
+using DeepSeekMesh.Gateway.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -66,7 +67,7 @@ public sealed class WebSocketEndpoint(ServedModel model, Generation generation, 
             throw ApiException.BadRequest($"We could not parse the JSON of your message: {e.Message}", code: "invalid_json");
         }
         using var _ = doc;
-        var job = RequestParser.Chat(new RequestBody(doc.RootElement), model, _options);
+        var job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest).Validate(model, _options);
         tokenLimits.Charge(context, job);
         metrics.AddRequest();
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
