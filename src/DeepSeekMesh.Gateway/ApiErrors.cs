@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeepSeekMesh.Gateway.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace DeepSeekMesh.Gateway;
@@ -39,23 +40,13 @@ public sealed class ApiException(int status, string message, string type = ApiEx
         _ => "an unknown value",
     };
 
-    public void WriteJson(Utf8JsonWriter w) => ApiErrors.Write(w, Message, Type, Param, Code);
+    /// <summary>OpenAI's error body.</summary>
+    public ErrorResponse ToResponse() => new(new ErrorInfo(Message, Type, Param, Code));
 }
 
+/// <summary>Error responses.</summary>
 public static class ApiErrors
 {
-    public static void Write(Utf8JsonWriter w, string message, string type, string? param, string? code)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("error");
-        w.WriteString("message", message);
-        w.WriteString("type", type);
-        if (param is null) w.WriteNull("param"); else w.WriteString("param", param);
-        if (code is null) w.WriteNull("code"); else w.WriteString("code", code);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
     /// <summary>Writes an error response (status, Retry-After, JSON body) if the response has not started.</summary>
     public static async Task WriteAsync(HttpContext context, ApiException error)
     {
@@ -64,6 +55,6 @@ public static class ApiErrors
         context.Response.StatusCode = error.Status;
         if (error.RetryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(Json.Bytes(error.WriteJson), context.RequestAborted);
+        await context.Response.Body.WriteAsync(Json.Bytes(error.ToResponse(), ProtocolJson.Default.ErrorResponse), context.RequestAborted);
     }
 }

@@ -1,3 +1,4 @@
+using DeepSeekMesh.Gateway.Serving;
 using DeepSeekMesh.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -40,6 +41,7 @@ public static class GatewayHost
         services.AddSingleton<GenAiServerMetrics>();
         services.AddSingleton(sp => new Generation(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<GatewayMetrics>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<GenAiServerMetrics>()));
+        services.AddSingleton<ServingCompletion>();
         services.AddSingleton<CompletionEndpoints>();
         services.AddSingleton<MeshReports>();
         services.AddSingleton<InfoEndpoints>();

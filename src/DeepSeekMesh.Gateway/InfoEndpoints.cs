@@ -26,7 +26,7 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
         w.WriteEndObject();
     }
 
-    public Task Models(HttpContext context) => CompletionEndpoints.WriteJson(context, w =>
+    public Task Models(HttpContext context) => Json.WriteAsync(context, w =>
     {
         w.WriteStartObject();
         w.WriteString("object", "list");
@@ -37,10 +37,10 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
     });
 
     public Task Model(HttpContext context, string id) => id == model.Id
-        ? CompletionEndpoints.WriteJson(context, ModelObject)
+        ? Json.WriteAsync(context, ModelObject)
         : throw ApiException.ModelNotFound(id);
 
-    public static Task Live(HttpContext context) => CompletionEndpoints.WriteJson(context, w =>
+    public static Task Live(HttpContext context) => Json.WriteAsync(context, w =>
     {
         w.WriteStartObject();
         w.WriteString("status", "ok");
@@ -67,7 +67,7 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
         {
             problem = $"cluster unreachable: {e.GetType().Name}: {e.Message}";
         }
-        await CompletionEndpoints.WriteJson(context, w =>
+        await Json.WriteAsync(context, w =>
         {
             w.WriteStartObject();
             w.WriteString("status", problem is null ? "ready" : "not_ready");
@@ -92,7 +92,7 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
         var load = await grains.GetGrain<IExpertStatsGrain>(model.Id).GetLoad().WaitAsync(ClusterTimeout, ct);
         var described = await reports.DescribeAsync(hosts.Select(h => h.SiloAddress), ct);
         var bySilo = activations.GroupBy(a => a.SiloAddress).ToDictionary(g => g.Key, g => g.ToList());
-        await CompletionEndpoints.WriteJson(context, w =>
+        await Json.WriteAsync(context, w =>
         {
             w.WriteStartObject();
             w.WriteString("model", model.Id);
