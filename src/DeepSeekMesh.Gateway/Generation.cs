@@ -9,12 +9,6 @@ using Orleans.Runtime;
 
 namespace DeepSeekMesh.Gateway;
 
-/// <summary>One generated token's logprob information, with its text.</summary>
-public sealed record TokenLogprobInfo(int TokenId, string Token, byte[] Bytes, float Logprob, IReadOnlyList<(string Token, byte[] Bytes, float Logprob)> Top);
-
-/// <summary>What one choice produced since its last event: a text delta (possibly empty), logprobs, and at the end the finish reason.</summary>
-public sealed record ChoiceEvent(int Index, string Text, TokenLogprobInfo? Logprob, string? FinishReason, int CompletionTokens);
-
 /// <summary>
 /// Runs choices of a <see cref="GenerationJob"/> on the cluster: one completion grain per choice
 /// (key: request id + choice index), token ids in, text deltas out through a <see cref="TextStream"/>
@@ -169,25 +163,4 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
             new ApiException(503, $"The cluster is unavailable: {e.Message}", "server_error", null, "service_unavailable") { RetryAfterSeconds = 1 },
         _ => null,
     };
-}
-
-/// <summary>The gateway's own cost per token: time from a token's arrival from the grain to the moment its text is written and flushed.</summary>
-public sealed class GatewayMetrics
-{
-    long _tokens, _ticks, _requests;
-
-    public void AddTokenProcessing(long ticks)
-    {
-        Interlocked.Increment(ref _tokens);
-        Interlocked.Add(ref _ticks, ticks);
-    }
-
-    public void AddWrite(long ticks) => Interlocked.Add(ref _ticks, ticks);
-
-    public void AddRequest() => Interlocked.Increment(ref _requests);
-
-    public long Tokens => Interlocked.Read(ref _tokens);
-    public long Requests => Interlocked.Read(ref _requests);
-    public double MicrosecondsTotal => Interlocked.Read(ref _ticks) * 1e6 / Stopwatch.Frequency;
-    public double MicrosecondsPerToken => Tokens == 0 ? 0 : MicrosecondsTotal / Tokens;
 }
