@@ -105,7 +105,7 @@ else if (mode == "direct")
             var text = codec.NewStream();
             try
             {
-                await foreach (var t in grains.GetGrain<ICompletionGrain>(Guid.NewGuid().ToString("N")).Generate(CompletionRequest.From(ids, sampling)))
+                await foreach (var t in grains.GetGrain<ICompletionGrain>(Guid.NewGuid().ToString("N")).Generate(ids, sampling))
                 {
                     text.Push(t.TokenId); // the same detokenization work a client of the grains would do
                     times.Add(clock.Elapsed.TotalMilliseconds);

@@ -12,8 +12,8 @@ var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architect
     TextCommands.Tokenize(),
     TextCommands.Detokenize(),
     TextCommands.ChatTemplate(),
-    DeepSeekMesh.Gateway.ServeCommand.Create(),
-    DeepSeekMesh.Gateway.GatewayCommand.Create(),
-    DeepSeekMesh.Silo.SiloCommand.Create(),
+    ServeCommand.Create(),
+    GatewayCommand.Create(),
+    SiloCommand.Create(),
 };
 return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

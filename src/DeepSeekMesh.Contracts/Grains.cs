@@ -1,11 +1,13 @@
 using System.Globalization;
+using DeepSeekMesh.Sampling;
 using Orleans.Concurrency;
 
 namespace DeepSeekMesh.Contracts;
 
 /// <summary>
-/// One completion request (key: request id). Lives on a frontend silo, hands the request to that
-/// silo's engine and streams the tokens back as they are sampled; cancelling the enumeration
+/// One completion request (key: request id). Lives on a frontend silo, hands the prompt's token ids
+/// and the sampling parameters to that silo's engine and streams the tokens back as they are sampled
+/// (the last one carries its <see cref="FinishReason"/>); cancelling the enumeration
 /// (or the token) ends the sequence and frees its KV cache blocks. Throws
 /// <see cref="CompletionRejectedException"/> on the first MoveNextAsync when the request is refused.
 /// </summary>
@@ -13,7 +15,7 @@ namespace DeepSeekMesh.Contracts;
 public interface ICompletionGrain : IGrainWithStringKey
 {
     [Alias("Generate")]
-    IAsyncEnumerable<GeneratedToken> Generate(CompletionRequest request, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<SampledToken> Generate(int[] prompt, SamplingParams sampling, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

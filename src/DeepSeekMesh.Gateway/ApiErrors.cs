@@ -1,61 +1,11 @@
-using System.Text.Json;
+using DeepSeekMesh.Gateway.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace DeepSeekMesh.Gateway;
 
-/// <summary>
-/// An error the API reports to its client as OpenAI does: an HTTP status and
-/// <c>{"error":{"message","type","param","code"}}</c>. Thrown anywhere in a request; the error
-/// middleware writes it (or, once a stream has started, the stream writes it as an event).
-/// </summary>
-public sealed class ApiException(int status, string message, string type = ApiException.InvalidRequest, string? param = null, string? code = null)
-    : Exception(message)
-{
-    public const string InvalidRequest = "invalid_request_error";
-
-    public int Status { get; } = status;
-    public string Type { get; } = type;
-    public string? Param { get; } = param;
-    public string? Code { get; } = code;
-    /// <summary>Seconds for a Retry-After header (429/503), if any.</summary>
-    public int? RetryAfterSeconds { get; init; }
-
-    public static ApiException BadRequest(string message, string? param = null, string? code = null) => new(400, message, InvalidRequest, param, code);
-
-    public static ApiException InvalidType(string param, string expected, JsonElement got) =>
-        BadRequest($"Invalid type for '{param}': expected {expected}, but got {Describe(got)} instead.", param, "invalid_type");
-
-    public static ApiException ModelNotFound(string model) =>
-        new(404, $"The model `{model}` does not exist.", InvalidRequest, "model", "model_not_found");
-
-    static string Describe(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Null => "null",
-        _ => "an unknown value",
-    };
-
-    public void WriteJson(Utf8JsonWriter w) => ApiErrors.Write(w, Message, Type, Param, Code);
-}
-
+/// <summary>Error responses.</summary>
 public static class ApiErrors
 {
-    public static void Write(Utf8JsonWriter w, string message, string type, string? param, string? code)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("error");
-        w.WriteString("message", message);
-        w.WriteString("type", type);
-        if (param is null) w.WriteNull("param"); else w.WriteString("param", param);
-        if (code is null) w.WriteNull("code"); else w.WriteString("code", code);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
     /// <summary>Writes an error response (status, Retry-After, JSON body) if the response has not started.</summary>
     public static async Task WriteAsync(HttpContext context, ApiException error)
     {
@@ -64,6 +14,6 @@ public static class ApiErrors
         context.Response.StatusCode = error.Status;
         if (error.RetryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(Json.Bytes(error.WriteJson), context.RequestAborted);
+        await context.Response.Body.WriteAsync(Json.Bytes(error.ToResponse(), ProtocolJson.Default.ErrorResponse), context.RequestAborted);
     }
 }

@@ -1,49 +1,16 @@
 using System.Diagnostics;
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Text.Json;
+using DeepSeekMesh.Gateway.Protocol;
+using DeepSeekMesh.Gateway.Serving;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace DeepSeekMesh.Gateway;
 
-/// <summary>Server-sent events on a response: <c>data: {json}\n\n</c> frames and the final <c>data: [DONE]</c>.</summary>
-public sealed class SseWriter
-{
-    static readonly byte[] Prefix = "data: "u8.ToArray();
-    static readonly byte[] Suffix = "\n\n"u8.ToArray();
-    static readonly byte[] DoneFrame = "data: [DONE]\n\n"u8.ToArray();
-    readonly PipeWriter _out;
-
-    public SseWriter(HttpResponse response)
-    {
-        response.StatusCode = 200;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        _out = response.BodyWriter;
-    }
-
-    public void Event(Action<Utf8JsonWriter> write)
-    {
-        _out.Write(Prefix);
-        Json.Write(_out, write);
-        _out.Write(Suffix);
-    }
-
-    public void Done() => _out.Write(DoneFrame);
-
-    public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => _out.FlushAsync(cancellationToken);
-}
-
-/// <summary>POST /v1/chat/completions and POST /v1/completions.</summary>
-public sealed class CompletionEndpoints(ServedModel model, Generation generation, GatewayMetrics metrics, TokenRateLimits tokenLimits, IOptions<GatewayOptions> options)
+/// <summary>POST /v1/chat/completions and POST /v1/completions: JSON, or SSE with <c>stream: true</c>.</summary>
+public sealed class CompletionEndpoints(ServedModel model, ServingCompletion serving, GatewayMetrics metrics, IOptions<GatewayOptions> options)
 {
     readonly GatewayOptions _options = options.Value;
-
-    public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     /// <summary>The request body as JSON: 413 over the size limit, 400 when it is not JSON.</summary>
     public static async Task<JsonDocument> ReadJsonAsync(HttpContext context, long limit)
@@ -66,117 +33,60 @@ public sealed class CompletionEndpoints(ServedModel model, Generation generation
 
     public async Task Chat(HttpContext context)
     {
-        using var doc = await ReadJsonAsync(context, _options.MaxRequestBodyBytes);
-        var job = RequestParser.Chat(new RequestBody(doc.RootElement), model, _options);
-        tokenLimits.Charge(context, job);
-        metrics.AddRequest();
-        var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
-        long created = Now();
+        GenerationJob job;
+        using (var doc = await ReadJsonAsync(context, _options.MaxRequestBodyBytes))
+            job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest).Validate(model, _options);
         var ct = context.RequestAborted;
-        var started = await generation.StartAsync(job, id, ct);
+        var stream = await serving.StartAsync(context, job, "chatcmpl-", ct);
+        var chat = new ServingChat(stream);
         if (!job.Stream)
         {
-            var choices = await Collect(job, started, ct);
-            await WriteJson(context, w => Shapes.ChatCompletion(w, id, created, model.Id, choices, job.Logprobs is not null, job.PromptTokens));
+            await Json.WriteAsync(context, chat.Response(await stream.CollectAsync(ct)), ProtocolJson.Default.ChatCompletionResponse);
             return;
         }
-        var sse = new SseWriter(context.Response);
-        var roleSent = new bool[job.Choices];
-        int completionTokens = 0;
-        try
+        await StreamAsync(context, stream, e => e switch
         {
-            await foreach (var e in Generation.Merge(started, ct))
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                if (!roleSent[e.Index])
-                {
-                    roleSent[e.Index] = true;
-                    sse.Event(w => Shapes.ChatChunk(w, id, created, model.Id, e.Index, role: true, content: "", null, null, job.IncludeUsage));
-                }
-                if (e.Text.Length > 0 || e.Logprob is not null)
-                    sse.Event(w => Shapes.ChatChunk(w, id, created, model.Id, e.Index, role: false, e.Text, e.Logprob, null, job.IncludeUsage));
-                if (e.FinishReason is not null)
-                {
-                    completionTokens += e.CompletionTokens;
-                    sse.Event(w => Shapes.ChatChunk(w, id, created, model.Id, e.Index, role: false, content: null, null, e.FinishReason, job.IncludeUsage));
-                }
-                await sse.FlushAsync(ct);
-                metrics.AddWrite(Stopwatch.GetTimestamp() - t0);
-            }
-            if (job.IncludeUsage)
-                sse.Event(w => Shapes.ChatChunk(w, id, created, model.Id, null, false, null, null, null, true, (job.PromptTokens, completionTokens)));
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested && Generation.Map(e, _options) is { } api)
-        {
-            sse.Event(api.WriteJson); // the stream has started: the error travels as an event
-        }
-        sse.Done();
-        await sse.FlushAsync(ct);
+            ChoiceDelta d => chat.SseChunks(d),
+            UsageReport u when job.IncludeUsage => [chat.UsageChunk(u.Usage)],
+            _ => [],
+        }, ProtocolJson.Default.ChatCompletionChunk);
     }
 
     public async Task Completion(HttpContext context)
     {
-        using var doc = await ReadJsonAsync(context, _options.MaxRequestBodyBytes);
-        var job = RequestParser.Completion(new RequestBody(doc.RootElement), model, _options);
-        tokenLimits.Charge(context, job);
-        metrics.AddRequest();
-        var id = "cmpl-" + Guid.NewGuid().ToString("N");
-        long created = Now();
+        GenerationJob job;
+        using (var doc = await ReadJsonAsync(context, _options.MaxRequestBodyBytes))
+            job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.CompletionRequest).Validate(model, _options);
         var ct = context.RequestAborted;
-        var started = await generation.StartAsync(job, id, ct);
+        var stream = await serving.StartAsync(context, job, "cmpl-", ct);
+        var text = new ServingText(stream);
         if (!job.Stream)
         {
-            var choices = await Collect(job, started, ct);
-            await WriteJson(context, w => Shapes.TextCompletion(w, id, created, model.Id, job, choices, i => job.Prompts[i / job.N].Ids));
+            await Json.WriteAsync(context, text.Response(await stream.CollectAsync(ct)), ProtocolJson.Default.CompletionResponse);
             return;
         }
+        await StreamAsync(context, stream, e => e switch
+        {
+            ChoiceDelta d when text.Chunk(d) is { } chunk => [chunk],
+            UsageReport u when job.IncludeUsage => [text.UsageChunk(u.Usage)],
+            _ => [],
+        }, ProtocolJson.Default.CompletionResponse);
+    }
+
+    /// <summary>SSE: each event's objects as frames, flushed per event; a failure after the start as an error frame; then [DONE].</summary>
+    async Task StreamAsync<T>(HttpContext context, ServingStream stream, Func<ServingEvent, IEnumerable<T>> frames, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        var ct = context.RequestAborted;
         var sse = new SseWriter(context.Response);
-        var echoed = new bool[job.Choices];
-        var offsets = new int[job.Choices];
-        int completionTokens = 0;
-        try
+        await foreach (var e in stream.EventsAsync(ct))
         {
-            await foreach (var e in Generation.Merge(started, ct))
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                var text = e.Text;
-                if (job.Echo && !echoed[e.Index])
-                {
-                    echoed[e.Index] = true;
-                    text = job.Prompts[e.Index / job.N].EchoText + text;
-                }
-                IReadOnlyList<(string, TokenLogprobInfo?)>? logprobs = e.Logprob is null ? null : Shapes.Generated([e.Logprob]);
-                int offset = offsets[e.Index];
-                offsets[e.Index] += text.Length;
-                if (e.FinishReason is not null) completionTokens += e.CompletionTokens;
-                if (text.Length > 0 || logprobs is not null || e.FinishReason is not null)
-                    sse.Event(w => Shapes.TextChunk(w, id, created, model.Id, e.Index, text, logprobs, offset, e.FinishReason, job.IncludeUsage));
-                await sse.FlushAsync(ct);
-                metrics.AddWrite(Stopwatch.GetTimestamp() - t0);
-            }
-            if (job.IncludeUsage)
-                sse.Event(w => Shapes.TextChunk(w, id, created, model.Id, null, "", null, 0, null, true, (job.PromptTokens, completionTokens)));
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested && Generation.Map(e, _options) is { } api)
-        {
-            sse.Event(api.WriteJson);
+            long t0 = Stopwatch.GetTimestamp();
+            if (e is StreamFailed failed) sse.Event(failed.Error.ToResponse(), ProtocolJson.Default.ErrorResponse);
+            foreach (var frame in frames(e)) sse.Event(frame, type);
+            await sse.FlushAsync(ct);
+            if (e is ChoiceDelta) metrics.AddWrite(Stopwatch.GetTimestamp() - t0);
         }
         sse.Done();
         await sse.FlushAsync(ct);
-    }
-
-    public static async Task<List<ChoiceResult>> Collect(GenerationJob job, IAsyncEnumerator<ChoiceEvent>[] started, CancellationToken ct)
-    {
-        var choices = Enumerable.Range(0, job.Choices).Select(i => new ChoiceResult(i)).ToList();
-        await foreach (var e in Generation.Merge(started, ct)) choices[e.Index].Add(e);
-        return choices;
-    }
-
-    public static async Task WriteJson(HttpContext context, Action<Utf8JsonWriter> write, int status = 200)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        Json.Write(context.Response.BodyWriter, write);
-        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 }

@@ -1,7 +1,5 @@
-using System.Net;
+using DeepSeekMesh.Gateway.Serving;
 using DeepSeekMesh.ServiceDefaults;
-using DeepSeekMesh.Silo;
-using DeepSeekMesh.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,44 +8,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace DeepSeekMesh.Gateway;
 
-/// <summary>Where the gateway listens, which model it serves, and how it reaches the cluster.</summary>
-public sealed record GatewaySettings
-{
-    public required string ModelDirectory { get; init; }
-    /// <summary>The model's id in the API and the stats grain's key; default: the directory's name (as the silos default it).</summary>
-    public string? ModelId { get; init; }
-    public IPAddress Address { get; init; } = IPAddress.Loopback;
-    /// <summary>HTTP port; 0 picks a free one (see <see cref="GatewayHost.HttpAddress"/>).</summary>
-    public int Port { get; init; } = 8000;
-    /// <summary>Applied after configuration (section <c>Gateway</c>): the CLI's --api-key, --rpm, --tpm.</summary>
-    public Action<GatewayOptions>? Configure { get; init; }
-
-    /// <summary><c>dsmesh serve</c>: host a silo of role all in this process (null: connect to a cluster as a client).</summary>
-    public MeshSiloOptions? Silo { get; init; }
-    public int SiloPort { get; init; } = 11111;
-    /// <summary>The in-process silo's client gateway port (other clients, e.g. the bench's direct mode, connect there); 0 = none.</summary>
-    public int SiloGatewayPort { get; init; } = 30000;
-
-    /// <summary>Client mode: silo client-gateway endpoints (static clustering, e.g. the primary's --gateway-port).</summary>
-    public IReadOnlyList<IPEndPoint> ClusterGateways { get; init; } = [];
-    /// <summary>Client mode: Redis membership connection string.</summary>
-    public string? Redis { get; init; }
-    public string ClusterId { get; init; } = "dsmesh";
-    public string ServiceId { get; init; } = "dsmesh";
-    public LogLevel LogLevel { get; init; } = LogLevel.Information;
-}
-
 /// <summary>
-/// Builds the gateway: ASP.NET Core (Kestrel on one address and port) plus an Orleans client — or,
-/// for <c>dsmesh serve</c>, a whole one-silo mesh in the same process whose grain factory the gateway uses.
+/// Builds the gateway: ASP.NET Core (Kestrel on one address and port) over the grain factory of an
+/// Orleans the caller configures — a client of a running mesh (<c>dsmesh gateway</c>) or a silo in the
+/// same process (<c>dsmesh serve</c>).
 /// </summary>
 public static class GatewayHost
 {
-    public static WebApplication Build(GatewaySettings settings)
+    /// <param name="settings">What to serve and where.</param>
+    /// <param name="orleans">Adds Orleans to the builder (<c>UseOrleansClient</c> or <c>UseOrleans</c>): the gateway needs its <see cref="IGrainFactory"/>.</param>
+    public static WebApplication Build(GatewaySettings settings, Action<WebApplicationBuilder> orleans)
     {
         var model = ServedModel.Load(settings.ModelDirectory, settings.ModelId);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
@@ -56,7 +29,7 @@ public static class GatewayHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", settings.LogLevel);
         // OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; /metrics with Telemetry:Prometheus), health checks, resilience.
-        builder.AddServiceDefaults(settings.Silo is null ? "dsmesh-gateway" : "dsmesh-serve");
+        builder.AddServiceDefaults(settings.ServiceName);
 
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.Section))
@@ -68,7 +41,9 @@ public static class GatewayHost
         services.AddSingleton<GenAiServerMetrics>();
         services.AddSingleton(sp => new Generation(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<GatewayMetrics>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<GenAiServerMetrics>()));
+        services.AddSingleton<ServingCompletion>();
         services.AddSingleton<CompletionEndpoints>();
+        services.AddSingleton<MeshReports>();
         services.AddSingleton<InfoEndpoints>();
         services.AddSingleton<WebSocketEndpoint>();
         services.AddGatewayRateLimits();
@@ -84,44 +59,11 @@ public static class GatewayHost
             k.Listen(settings.Address, settings.Port);
         });
 
-        if (settings.Silo is { } silo)
-        {
-            var mesh = silo with { Role = SiloRole.All, ModelDirectory = model.Directory, ModelId = model.Id };
-            builder.UseOrleans(s =>
-            {
-                s.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
-                s.ConfigureEndpoints(IPAddress.Loopback, settings.SiloPort, settings.SiloGatewayPort, listenOnAnyHostAddress: false);
-                s.Services.PostConfigure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
-                s.UseDevelopmentClustering(new IPEndPoint(IPAddress.Loopback, settings.SiloPort));
-                s.AddDeepSeekMesh(mesh);
-                s.AddActivityPropagation();
-            });
-            services.AddHostedService<MeshMetrics>();
-        }
-        else
-        {
-            if (settings.ClusterGateways.Count == 0 && settings.Redis is null)
-                throw new ArgumentException("the gateway needs a cluster: give a silo gateway endpoint (--primary HOST:PORT) or --redis");
-            builder.UseOrleansClient(c =>
-            {
-                c.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
-                if (settings.Redis is { } redis) c.UseRedisClustering(redis);
-                else c.UseStaticClustering(settings.ClusterGateways.ToArray());
-                c.UseConnectionRetryFilter(RetryConnect);
-                c.AddActivityPropagation(); // the request's trace continues into the completion grain
-            });
-        }
+        orleans(builder);
 
         var app = builder.Build();
         Map(app);
         return app;
-    }
-
-    static async Task<bool> RetryConnect(Exception error, CancellationToken cancellationToken)
-    {
-        Console.Error.WriteLine($"gateway: cluster not reachable yet ({error.GetType().Name}: {error.Message}); retrying in 2 s");
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        return !cancellationToken.IsCancellationRequested;
     }
 
     static void Map(WebApplication app)
@@ -188,20 +130,4 @@ public static class GatewayHost
     /// <summary>The first http:// address Kestrel listens on (after StartAsync).</summary>
     public static Uri HttpAddress(this WebApplication app) =>
         new(app.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)));
-}
-
-/// <summary>Logs what was started and warns when the API is open.</summary>
-sealed class StartupReport(ServedModel model, ApiKeys keys, IOptions<GatewayOptions> options, ILogger<StartupReport> logger) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        var o = options.Value;
-        if (keys.Open)
-            logger.LogWarning("no API keys configured (Gateway:ApiKeys or --api-key): the API is open to anyone who can reach it");
-        logger.LogInformation("serving model {Model} (context {Context} tokens{Random}); limits: {Rpm} requests/min, {Tpm} tokens/min per key (0 = unlimited), body {Body} bytes",
-            model.Id, model.ContextLength, model.RandomWeights ? ", RANDOM WEIGHTS (demo)" : "", o.RequestsPerMinute, o.TokensPerMinute, o.MaxRequestBodyBytes);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

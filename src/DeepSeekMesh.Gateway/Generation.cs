@@ -2,17 +2,12 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Sampling;
 using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Text;
 using Orleans.Runtime;
 
 namespace DeepSeekMesh.Gateway;
-
-/// <summary>One generated token's logprob information, with its text.</summary>
-public sealed record TokenLogprobInfo(int TokenId, string Token, byte[] Bytes, float Logprob, IReadOnlyList<(string Token, byte[] Bytes, float Logprob)> Top);
-
-/// <summary>What one choice produced since its last event: a text delta (possibly empty), logprobs, and at the end the finish reason.</summary>
-public sealed record ChoiceEvent(int Index, string Text, TokenLogprobInfo? Logprob, string? FinishReason, int CompletionTokens);
 
 /// <summary>
 /// Runs choices of a <see cref="GenerationJob"/> on the cluster: one completion grain per choice
@@ -86,15 +81,14 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
     async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string grainKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<ICompletionGrain>(grainKey);
-        var request = CompletionRequest.From(prompt, job.SamplingFor(choice));
-        var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
+                var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
         var tokenizer = job.Model.Codec.Tokenizer;
         int count = 0;
         string? finish = null;
         var measured = _genAi.Begin(job.Model.Id, prompt.Length); // GenAI semconv: TTFT, time per output token, duration, usage
         try
         {
-            await using var tokens = grain.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var tokens = grain.Generate(prompt, job.SamplingFor(choice), cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (await NextToken(tokens, measured))
             {
                 long start = Stopwatch.GetTimestamp();
@@ -103,9 +97,9 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
                 measured.Token();
                 var delta = token.IsStopToken ? "" : text.Push(token.TokenId);
                 if (text.Stopped) finish = "stop";
-                else if (token.FinishReason != CompletionFinish.None)
+                else if (token.FinishReason != FinishReason.None)
                 {
-                    finish = token.FinishReason == CompletionFinish.Stop ? "stop" : "length";
+                    finish = token.FinishReason == FinishReason.Stop ? "stop" : "length";
                     delta += text.Finish();
                 }
                 TokenLogprobInfo? logprob = job.Logprobs is null ? null : Describe(tokenizer, token);
@@ -125,7 +119,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
     }
 
     /// <summary>The grain stream's next token; a failure is recorded (error.type) before it propagates.</summary>
-    static async ValueTask<bool> NextToken(IAsyncEnumerator<GeneratedToken> tokens, GenAiRequest measured)
+    static async ValueTask<bool> NextToken(IAsyncEnumerator<SampledToken> tokens, GenAiRequest measured)
     {
         try
         {
@@ -138,7 +132,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         }
     }
 
-    static TokenLogprobInfo Describe(Tokenizers.Tokenizer tokenizer, GeneratedToken token)
+    static TokenLogprobInfo Describe(Tokenizers.Tokenizer tokenizer, SampledToken token)
     {
         (string, byte[]) TextOf(int id)
         {
@@ -169,25 +163,4 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
             new ApiException(503, $"The cluster is unavailable: {e.Message}", "server_error", null, "service_unavailable") { RetryAfterSeconds = 1 },
         _ => null,
     };
-}
-
-/// <summary>The gateway's own cost per token: time from a token's arrival from the grain to the moment its text is written and flushed.</summary>
-public sealed class GatewayMetrics
-{
-    long _tokens, _ticks, _requests;
-
-    public void AddTokenProcessing(long ticks)
-    {
-        Interlocked.Increment(ref _tokens);
-        Interlocked.Add(ref _ticks, ticks);
-    }
-
-    public void AddWrite(long ticks) => Interlocked.Add(ref _ticks, ticks);
-
-    public void AddRequest() => Interlocked.Increment(ref _requests);
-
-    public long Tokens => Interlocked.Read(ref _tokens);
-    public long Requests => Interlocked.Read(ref _requests);
-    public double MicrosecondsTotal => Interlocked.Read(ref _ticks) * 1e6 / Stopwatch.Frequency;
-    public double MicrosecondsPerToken => Tokens == 0 ? 0 : MicrosecondsTotal / Tokens;
 }

@@ -1,16 +1,13 @@
 using System.Text.Json;
 using DeepSeekMesh.Contracts;
-using DeepSeekMesh.Silo;
-using DeepSeekMesh.Silo.Frontend;
+using DeepSeekMesh.Contracts.Mesh;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
-using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace DeepSeekMesh.Gateway;
 
 /// <summary>GET /v1/models, /v1/models/{id}, /health, /health/ready and the admin view GET /v1/mesh.</summary>
-public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServiceProvider services, GatewayMetrics metrics)
+public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshReports reports, GatewayMetrics metrics)
 {
     static readonly TimeSpan ClusterTimeout = TimeSpan.FromSeconds(5);
 
@@ -29,7 +26,7 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
         w.WriteEndObject();
     }
 
-    public Task Models(HttpContext context) => CompletionEndpoints.WriteJson(context, w =>
+    public Task Models(HttpContext context) => Json.WriteAsync(context, w =>
     {
         w.WriteStartObject();
         w.WriteString("object", "list");
@@ -40,17 +37,20 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
     });
 
     public Task Model(HttpContext context, string id) => id == model.Id
-        ? CompletionEndpoints.WriteJson(context, ModelObject)
+        ? Json.WriteAsync(context, ModelObject)
         : throw ApiException.ModelNotFound(id);
 
-    public static Task Live(HttpContext context) => CompletionEndpoints.WriteJson(context, w =>
+    public static Task Live(HttpContext context) => Json.WriteAsync(context, w =>
     {
         w.WriteStartObject();
         w.WriteString("status", "ok");
         w.WriteEndObject();
     });
 
-    /// <summary>Ready when the cluster answers with at least one active silo and the model's tokenizer is loaded (and, co-hosted, the engine).</summary>
+    /// <summary>
+    /// Ready when the cluster answers with at least one active silo and the model's tokenizer is loaded;
+    /// not ready either when every silo reported and none runs an engine (no frontend yet).
+    /// </summary>
     public async Task Ready(HttpContext context)
     {
         string? problem = null;
@@ -59,14 +59,15 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
         {
             var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(ClusterTimeout, context.RequestAborted);
             silos = hosts.Count;
+            var described = await reports.DescribeAsync(hosts.Keys, context.RequestAborted);
             if (silos == 0) problem = "no active silo in the cluster";
-            if (services.GetService<MeshFrontend>() is { Enabled: true } frontend) _ = frontend.Engine.Stats;
+            else if (described.Count == silos && described.Values.All(r => r.Engine is null)) problem = "no frontend silo: no silo in the cluster runs an engine";
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             problem = $"cluster unreachable: {e.GetType().Name}: {e.Message}";
         }
-        await CompletionEndpoints.WriteJson(context, w =>
+        await Json.WriteAsync(context, w =>
         {
             w.WriteStartObject();
             w.WriteString("status", problem is null ? "ready" : "not_ready");
@@ -79,8 +80,8 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
 
     /// <summary>
     /// The mesh as the cluster reports it: each active silo (address, name, role, activations of the
-    /// mesh's grain types, the experts it hosts), per-expert token counts from the stats grain, and
-    /// the co-hosted engine's queue and KV cache when this process runs a frontend silo.
+    /// mesh's grain types, the experts it hosts, and what its <see cref="IMeshSiloGrain"/> reports),
+    /// per-expert token counts from the stats grain, and the engines of the frontend silos, summed.
     /// </summary>
     public async Task Mesh(HttpContext context)
     {
@@ -89,53 +90,15 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
         var hosts = await management.GetDetailedHosts(onlyActive: true).WaitAsync(ClusterTimeout, ct);
         var activations = await management.GetDetailedGrainStatistics().WaitAsync(ClusterTimeout, ct);
         var load = await grains.GetGrain<IExpertStatsGrain>(model.Id).GetLoad().WaitAsync(ClusterTimeout, ct);
-        var metadata = services.GetService<ISiloMetadataCache>();
-        var roles = new Dictionary<SiloAddress, string>();
-        foreach (var h in hosts)
-        {
-            if (metadata?.GetSiloMetadata(h.SiloAddress).Metadata.TryGetValue(SiloRoles.MetadataKey, out var role) == true) roles[h.SiloAddress] = role;
-        }
+        var described = await reports.DescribeAsync(hosts.Select(h => h.SiloAddress), ct);
         var bySilo = activations.GroupBy(a => a.SiloAddress).ToDictionary(g => g.Key, g => g.ToList());
-        // Without the silo metadata cache (a separate gateway process), ask one expert per silo: it reports its silo's role.
-        foreach (var (silo, list) in bySilo)
-        {
-            if (roles.ContainsKey(silo)) continue;
-            var expert = list.FirstOrDefault(a => a.GrainId.Type.ToString() == "dsm-expert");
-            if (expert is not null)
-            {
-                try
-                {
-                    var (layer, e, replica) = ExpertKey.Parse(expert.GrainId.Key.ToString()!);
-                    roles[silo] = (await grains.GetExpertGrain(layer, e, replica).Describe().WaitAsync(ClusterTimeout, ct)).Role;
-                }
-                catch (Exception) when (!ct.IsCancellationRequested) { }
-            }
-            else if (list.Any(a => a.GrainId.Type.ToString() is "dsm-completion" or "dsm-router")) roles[silo] = SiloRoles.Frontend;
-        }
-        var frontend = services.GetService<MeshFrontend>();
-        await CompletionEndpoints.WriteJson(context, w =>
+        await Json.WriteAsync(context, w =>
         {
             w.WriteStartObject();
             w.WriteString("model", model.Id);
             w.WriteStartArray("silos");
             foreach (var h in hosts.OrderBy(h => h.SiloAddress.ToString()))
-            {
-                var list = bySilo.GetValueOrDefault(h.SiloAddress) ?? [];
-                w.WriteStartObject();
-                w.WriteString("address", h.SiloAddress.ToParsableString());
-                w.WriteString("name", h.SiloName);
-                w.WriteString("status", h.Status.ToString());
-                w.WriteString("role", roles.GetValueOrDefault(h.SiloAddress, "unknown"));
-                w.WriteStartObject("activations");
-                foreach (var g in list.GroupBy(a => a.GrainId.Type.ToString()!).Where(g => g.Key.StartsWith("dsm-", StringComparison.Ordinal)).OrderBy(g => g.Key))
-                    w.WriteNumber(g.Key, g.Count());
-                w.WriteEndObject();
-                w.WriteStartArray("experts");
-                foreach (var a in list.Where(a => a.GrainId.Type.ToString() == "dsm-expert").Select(a => a.GrainId.Key.ToString()).Order())
-                    w.WriteStringValue(a);
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
+                WriteSilo(w, h, bySilo.GetValueOrDefault(h.SiloAddress) ?? [], described.GetValueOrDefault(h.SiloAddress));
             w.WriteEndArray();
             w.WriteStartArray("experts");
             foreach (var (layer, tokens) in load.TokensPerExpert.OrderBy(p => p.Key))
@@ -149,18 +112,8 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
                 }
             w.WriteEndArray();
             w.WriteNumber("expert_tokens_total", load.Total);
-            if (frontend is { Enabled: true })
-            {
-                var s = frontend.Engine.Stats;
-                w.WriteStartObject("engine");
-                w.WriteNumber("running", s.Running);
-                w.WriteNumber("waiting", s.Waiting);
-                w.WriteNumber("cache_blocks_used", s.CacheBlocksUsed);
-                w.WriteNumber("cache_blocks_total", s.CacheBlocksTotal);
-                w.WriteNumber("steps", s.StepsRun);
-                w.WriteNumber("tokens_generated", s.TokensGenerated);
-                w.WriteEndObject();
-            }
+            var engines = described.Values.Select(r => r.Engine).OfType<EngineReport>().ToList();
+            if (engines.Count > 0) WriteEngines(w, engines);
             w.WriteStartObject("gateway");
             w.WriteNumber("requests", metrics.Requests);
             w.WriteNumber("tokens_streamed", metrics.Tokens);
@@ -169,5 +122,46 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, IServ
             w.WriteEndObject();
             w.WriteEndObject();
         });
+    }
+
+    static void WriteSilo(Utf8JsonWriter w, MembershipEntry host, List<DetailedGrainStatistic> activations, SiloReport? report)
+    {
+        w.WriteStartObject();
+        w.WriteString("address", host.SiloAddress.ToParsableString());
+        w.WriteString("name", host.SiloName);
+        w.WriteString("status", host.Status.ToString());
+        w.WriteString("role", string.IsNullOrEmpty(report?.Role) ? "unknown" : report.Role);
+        w.WriteStartObject("activations");
+        foreach (var g in activations.GroupBy(a => a.GrainId.Type.ToString()!).Where(g => g.Key.StartsWith("dsm-", StringComparison.Ordinal)).OrderBy(g => g.Key))
+            w.WriteNumber(g.Key, g.Count());
+        w.WriteEndObject();
+        w.WriteStartArray("experts");
+        foreach (var a in activations.Where(a => a.GrainId.Type.ToString() == "dsm-expert").Select(a => a.GrainId.Key.ToString()).Order())
+            w.WriteStringValue(a);
+        w.WriteEndArray();
+        if (report is not null)
+        {
+            w.WriteBoolean("draining", report.Draining);
+            w.WriteNumber("plan_version", report.PlanVersion);
+            w.WriteNumber("expert_bytes", report.ExpertBytes);
+            w.WriteNumber("expert_rows", report.ExpertRows);
+            w.WriteNumber("expert_calls", report.ExpertCalls);
+            if (report.ExpertCapacity is { } capacity) w.WriteNumber("expert_capacity", capacity);
+            else w.WriteNull("expert_capacity");
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>The frontend engines' queues, KV caches and work, summed.</summary>
+    static void WriteEngines(Utf8JsonWriter w, List<EngineReport> engines)
+    {
+        w.WriteStartObject("engine");
+        w.WriteNumber("running", engines.Sum(e => e.Running));
+        w.WriteNumber("waiting", engines.Sum(e => e.Waiting));
+        w.WriteNumber("cache_blocks_used", engines.Sum(e => e.CacheBlocksUsed));
+        w.WriteNumber("cache_blocks_total", engines.Sum(e => e.CacheBlocksTotal));
+        w.WriteNumber("steps", engines.Sum(e => e.Steps));
+        w.WriteNumber("tokens_generated", engines.Sum(e => e.TokensGenerated));
+        w.WriteEndObject();
     }
 }

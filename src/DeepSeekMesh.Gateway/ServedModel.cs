@@ -1,5 +1,5 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
-using DeepSeekMesh.Model.Config;
 using DeepSeekMesh.Text;
 
 namespace DeepSeekMesh.Gateway;
@@ -28,22 +28,42 @@ public sealed class ServedModel
     public static ServedModel Load(string directory, string? id = null)
     {
         directory = Path.GetFullPath(directory);
-        var config = ModelConfig.Load(directory);
+        var configPath = Path.Combine(directory, "config.json");
+        var config = ReadConfig(configPath);
         if (!TextCodec.Exists(directory))
             throw new FileNotFoundException($"{Path.Combine(directory, "tokenizer.json")}: not found (the gateway tokenizes; the model directory needs tokenizer.json and tokenizer_config.json)");
         var codec = TextCodec.FromDirectory(directory);
-        var configPath = Path.Combine(directory, "config.json");
-        bool random = JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject root
-                      && root[RandomWeightsField] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+        bool random = config[RandomWeightsField] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
         return new ServedModel
         {
             Id = id ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)),
             Directory = directory,
             Codec = codec,
-            ContextLength = config.MaxPositionEmbeddings,
-            VocabSize = config.VocabSize,
+            ContextLength = PositiveInt(config, "max_position_embeddings", configPath),
+            VocabSize = PositiveInt(config, "vocab_size", configPath),
             RandomWeights = random,
             Created = new DateTimeOffset(File.GetLastWriteTimeUtc(configPath)).ToUnixTimeSeconds(),
         };
     }
+
+    /// <summary>config.json as a JSON object (the silos validate the architecture; the gateway reads only its limits).</summary>
+    static JsonObject ReadConfig(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found (a HuggingFace model directory needs config.json)");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new FormatException($"{path}: expected a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{path}: invalid JSON: {e.Message}");
+        }
+    }
+
+    static int PositiveInt(JsonObject config, string field, string path) => config[field] switch
+    {
+        null => throw new FormatException($"{path}: {field}: missing"),
+        JsonValue v when v.TryGetValue<int>(out var i) && i > 0 => i,
+        var other => throw new FormatException($"{path}: {field}: expected a positive integer, got {other.ToJsonString()}"),
+    };
 }

@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using DeepSeekMesh.Gateway.Serving;
+using DeepSeekMesh.Gateway.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +17,7 @@ namespace DeepSeekMesh.Gateway;
 /// <c>{"error":{…}}</c> message; the socket stays open for the next request. Closing the socket
 /// cancels the generation in flight.
 /// </summary>
-public sealed class WebSocketEndpoint(ServedModel model, Generation generation, GatewayMetrics metrics, TokenRateLimits tokenLimits, IOptions<GatewayOptions> options)
+public sealed class WebSocketEndpoint(ServedModel model, ServingCompletion serving, IOptions<GatewayOptions> options)
 {
     readonly GatewayOptions _options = options.Value;
 
@@ -44,7 +47,7 @@ public sealed class WebSocketEndpoint(ServedModel model, Generation generation, 
             }
             catch (Exception e) when (!generationCancel.IsCancellationRequested && (e as ApiException ?? Generation.Map(e, _options)) is { } api)
             {
-                await SendAsync(socket, api.WriteJson, aborted);
+                await SendAsync(socket, api.ToResponse(), ProtocolJson.Default.ErrorResponse, aborted);
             }
             catch (Exception) when (generationCancel.IsCancellationRequested)
             {
@@ -65,55 +68,31 @@ public sealed class WebSocketEndpoint(ServedModel model, Generation generation, 
         {
             throw ApiException.BadRequest($"We could not parse the JSON of your message: {e.Message}", code: "invalid_json");
         }
-        using var _ = doc;
-        var job = RequestParser.Chat(new RequestBody(doc.RootElement), model, _options);
-        tokenLimits.Charge(context, job);
-        metrics.AddRequest();
-        var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
-        long created = CompletionEndpoints.Now();
-        var started = await generation.StartAsync(job, id, ct);
-        var roleSent = new bool[job.Choices];
-        var finish = new string[job.Choices];
-        int completionTokens = 0;
-        await foreach (var e in Generation.Merge(started, ct))
+        GenerationJob job;
+        using (doc)
+            job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest).Validate(model, _options);
+        var stream = await serving.StartAsync(context, job, "chatcmpl-", ct);
+        var chat = new ServingChat(stream);
+        var finish = new string?[job.Choices];
+        await foreach (var e in stream.EventsAsync(ct))
         {
-            bool role = !roleSent[e.Index];
-            roleSent[e.Index] = true;
-            if (role || e.Text.Length > 0 || e.Logprob is not null)
-                await SendAsync(socket, w => Shapes.ChatChunk(w, id, created, model.Id, e.Index, role, e.Text, e.Logprob, null, false), ct);
-            if (e.FinishReason is not null)
+            switch (e)
             {
-                finish[e.Index] = e.FinishReason;
-                completionTokens += e.CompletionTokens;
+                case ChoiceDelta d:
+                    if (chat.WebSocketChunk(d) is { } chunk) await SendAsync(socket, chunk, ProtocolJson.Default.ChatCompletionChunk, ct);
+                    if (d.Choice.FinishReason is not null) finish[d.Choice.Index] = d.Choice.FinishReason;
+                    break;
+                case UsageReport u:
+                    await SendAsync(socket, chat.Done(finish, u.Usage), ProtocolJson.Default.ChatCompletionDone, ct);
+                    break;
+                case StreamFailed f:
+                    throw f.Error; // answered as an error message; the socket stays open
             }
         }
-        await SendAsync(socket, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("id", id);
-            w.WriteString("object", "chat.completion.done");
-            w.WriteNumber("created", created);
-            w.WriteString("model", model.Id);
-            w.WriteStartArray("choices");
-            for (int i = 0; i < finish.Length; i++)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("index", i);
-                w.WriteString("finish_reason", finish[i] ?? "stop");
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            Shapes.Usage(w, job.PromptTokens, completionTokens);
-            w.WriteEndObject();
-        }, ct);
     }
 
-    static async Task SendAsync(WebSocket socket, Action<Utf8JsonWriter> write, CancellationToken ct)
-    {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        Json.Write(buffer, write);
-        await socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, ct);
-    }
+    static async Task SendAsync<T>(WebSocket socket, T value, JsonTypeInfo<T> type, CancellationToken ct) =>
+        await socket.SendAsync(Json.Bytes(value, type), WebSocketMessageType.Text, endOfMessage: true, ct);
 
     /// <summary>The next whole text message, or null when the peer closed or the connection broke. Oversized messages are returned truncated past the limit (the caller rejects them).</summary>
     async Task<byte[]?> ReceiveAsync(WebSocket socket, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using DeepSeekMesh.Cli.Hosting;
 using DeepSeekMesh.Gateway;
 using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Silo;
@@ -60,14 +61,17 @@ public sealed class InProcessMesh : IAsyncLifetime
         _meters.Start();
         ActivitySource.AddActivityListener(_activities);
         MeshMetrics.LoadPollPeriod = TimeSpan.FromMilliseconds(200);
-        App = GatewayHost.Build(new GatewaySettings
+        App = ServeHost.Build(new ServeSettings
         {
-            ModelDirectory = DemoModelFiles.Directory,
-            Port = 0,
+            Gateway = new GatewaySettings
+            {
+                ModelDirectory = DemoModelFiles.Directory,
+                Port = 0,
+                LogLevel = LogLevel.Warning,
+            },
             Silo = new MeshSiloOptions { LoadReportPeriod = TimeSpan.FromMilliseconds(100) },
             SiloPort = Ports.Free(),
             SiloGatewayPort = 0,
-            LogLevel = LogLevel.Warning,
         });
         await App.StartAsync();
         Http = new HttpClient { BaseAddress = App.HttpAddress(), Timeout = TimeSpan.FromSeconds(60) };

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DeepSeekMesh.Cli.Hosting;
 using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Model.Presets;
 using DeepSeekMesh.Silo;
@@ -60,15 +61,18 @@ public abstract class GatewayServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        App = GatewayHost.Build(new GatewaySettings
+        App = ServeHost.Build(new ServeSettings
         {
-            ModelDirectory = TinyModel.Directory,
-            Port = 0,
+            Gateway = new GatewaySettings
+            {
+                ModelDirectory = TinyModel.Directory,
+                Port = 0,
+                Configure = Configure,
+                LogLevel = LogLevel.Warning,
+            },
             Silo = new MeshSiloOptions { Engine = Engine },
             SiloPort = FreePort(),
             SiloGatewayPort = FreePort(),
-            Configure = Configure,
-            LogLevel = LogLevel.Warning,
         });
         await App.StartAsync();
         BaseAddress = App.HttpAddress();

@@ -170,6 +170,22 @@ public sealed class ProtocolTests(OpenServer server) : IClassFixture<OpenServer>
         Assert.Equal(param, error["param"]?.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"temperature":"warm"}""", "Invalid type for 'temperature': expected a number, but got a string instead.")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"max_tokens":1.5}""", "Invalid type for 'max_tokens': expected an integer, but got a number instead.")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"n":5000000000}""", "'n' is out of range: 5000000000.")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"seed":"abc"}""", "Invalid type for 'seed': expected an integer, but got a string instead.")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":"x"}}""", "Invalid type for 'include_usage': expected a boolean, but got a string instead.")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"model":7}""", "Invalid type for 'model': expected a string, but got a number instead.")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"stop":[1]}""", "Invalid type for 'stop': expected a string or an array of strings, but got a number instead.")]
+    [InlineData("""[1]""", "The request body must be a JSON object.")]
+    public async Task InvalidFieldsKeepTheirMessages(string body, string message)
+    {
+        var (status, json, _) = await server.PostAsync("/v1/chat/completions", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(message, json!["error"]!["message"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task PromptLongerThanTheContextAndBodiesOverTheLimit()
     {

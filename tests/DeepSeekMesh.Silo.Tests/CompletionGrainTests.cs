@@ -34,14 +34,14 @@ public sealed class CompletionGrainTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var _ in mesh.Client.GetGrain<ICompletionGrain>("cancelled")
-                               .Generate(CompletionRequest.From([4, 5, 6], Runs.Greedy(3000)), cancel.Token))
+                               .Generate([4, 5, 6], Runs.Greedy(3000), cancel.Token))
                 if (++received == 3) cancel.Cancel();
         });
         Assert.True(received >= 3);
         await WaitUntil(() => engine.Stats is { Running: 0, Waiting: 0, CacheBlocksUsed: 0 }, "cancelled sequence freed");
 
         // Leaving the enumeration early (no token) ends the sequence too.
-        await foreach (var _ in mesh.Client.GetGrain<ICompletionGrain>("abandoned").Generate(CompletionRequest.From([7, 8], Runs.Greedy(3000))))
+        await foreach (var _ in mesh.Client.GetGrain<ICompletionGrain>("abandoned").Generate([7, 8], Runs.Greedy(3000)))
             break;
         await WaitUntil(() => engine.Stats is { Running: 0, Waiting: 0, CacheBlocksUsed: 0 }, "abandoned sequence freed");
         Assert.True(engine.Stats.TokensGenerated < 500);

@@ -32,7 +32,7 @@ public sealed class ConcurrencyTests
         }
         // Logprobs travel with the tokens.
         var withLogprobs = streams[3];
-        Assert.All(withLogprobs, t => Assert.Equal(3, t.TopLogprobs.Length));
+        Assert.All(withLogprobs, t => Assert.Equal(3, t.TopLogprobs.Count));
         for (int step = 0; step < withLogprobs.Count; step++)
             Assert.Equal(solo[3].Tokens[step].Logprob, withLogprobs[step].Logprob, 1e-4f);
     }

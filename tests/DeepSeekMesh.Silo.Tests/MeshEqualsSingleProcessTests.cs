@@ -32,8 +32,8 @@ public sealed class MeshEqualsSingleProcessTests
         {
             var streamed = await Runs.Complete(mesh.Client, Prompts[i], Runs.Greedy(8));
             Assert.Equal(Runs.Ids(expected[i].Tokens), Runs.Ids(streamed));
-            Assert.Equal(Contracts.CompletionFinish.Length, streamed[^1].FinishReason);
-            Assert.All(streamed[..^1], t => Assert.Equal(Contracts.CompletionFinish.None, t.FinishReason));
+            Assert.Equal(Sampling.FinishReason.Length, streamed[^1].FinishReason);
+            Assert.All(streamed[..^1], t => Assert.Equal(Sampling.FinishReason.None, t.FinishReason));
         }
     }
 }

@@ -23,7 +23,7 @@ public sealed class PlacementTests
         // A completion requested from an EXPERT silo (as a gateway connected to it would) still runs on the frontend.
         var fromExpertSilo = mesh.ExpertSilos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
         var grain = fromExpertSilo.GetGrain<ICompletionGrain>("placement-check");
-        await using (var stream = grain.Generate(CompletionRequest.From([3, 14, 15], Runs.Greedy(400))).GetAsyncEnumerator())
+        await using (var stream = grain.Generate([3, 14, 15], Runs.Greedy(400)).GetAsyncEnumerator())
         {
             Assert.True(await stream.MoveNextAsync());
             var completions = await mesh.ActivationsAsync("dsm-completion");

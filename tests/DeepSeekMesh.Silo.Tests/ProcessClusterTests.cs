@@ -1,6 +1,7 @@
 using System.Net;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Sampling;
 
 namespace DeepSeekMesh.Silo.Tests;
 
@@ -28,13 +29,13 @@ public sealed class ProcessClusterTests
         await processes.ConnectAsync(c => c.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, frontend.GatewayPort)), clusterId);
         await processes.WaitForSilosAsync(3, TimeSpan.FromSeconds(60));
 
-        var tokens = new List<GeneratedToken>();
+        var tokens = new List<SampledToken>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TimeSpan? killedAt = null;
         try
         {
             await foreach (var token in processes.Client.GetGrain<ICompletionGrain>("kill-9")
-                               .Generate(CompletionRequest.From(prompt, Runs.Greedy(maxTokens))))
+                               .Generate(prompt, Runs.Greedy(maxTokens)))
             {
                 tokens.Add(token);
                 if (tokens.Count == 20)

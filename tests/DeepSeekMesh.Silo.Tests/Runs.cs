@@ -35,12 +35,12 @@ public static class Runs
         });
 
     /// <summary>A request through a completion grain, as the gateway sends it.</summary>
-    public static async Task<List<GeneratedToken>> Complete(IGrainFactory grains, IReadOnlyList<int> prompt, SamplingParams sampling,
+    public static async Task<List<SampledToken>> Complete(IGrainFactory grains, IReadOnlyList<int> prompt, SamplingParams sampling,
         string? requestId = null, CancellationToken cancellationToken = default)
     {
-        var tokens = new List<GeneratedToken>();
+        var tokens = new List<SampledToken>();
         var grain = grains.GetGrain<ICompletionGrain>(requestId ?? Guid.NewGuid().ToString("N"));
-        await foreach (var token in grain.Generate(CompletionRequest.From(prompt, sampling), cancellationToken))
+        await foreach (var token in grain.Generate(prompt.ToArray(), sampling, cancellationToken))
             tokens.Add(token);
         return tokens;
     }
@@ -49,7 +49,6 @@ public static class Runs
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public static int[] Ids(IEnumerable<SampledToken> tokens) => tokens.Select(t => t.TokenId).ToArray();
-    public static int[] Ids(IEnumerable<GeneratedToken> tokens) => tokens.Select(t => t.TokenId).ToArray();
 
     public static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
     {

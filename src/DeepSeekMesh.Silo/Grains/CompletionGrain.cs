@@ -22,16 +22,16 @@ namespace DeepSeekMesh.Silo.Grains;
 [GrainDirectory(GrainDirectoryName = Hosting.MeshSiloBuilderExtensions.CompletionDirectory)]
 public sealed class CompletionGrain(MeshFrontend frontend) : Grain, ICompletionGrain
 {
-    public async IAsyncEnumerable<GeneratedToken> Generate(CompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SampledToken> Generate(int[] prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tokens = Start(request, cancel.Token);
+        var tokens = Start(new EngineRequest(prompt, sampling), cancel.Token);
         try
         {
             while (await Next(tokens))
             {
                 var token = tokens.Current;
-                yield return GeneratedToken.From(token);
+                yield return token;
                 if (token.FinishReason != FinishReason.None) break;
             }
         }
@@ -43,13 +43,12 @@ public sealed class CompletionGrain(MeshFrontend frontend) : Grain, ICompletionG
         }
     }
 
-    IAsyncEnumerator<SampledToken> Start(CompletionRequest request, CancellationToken cancellationToken)
+    IAsyncEnumerator<SampledToken> Start(EngineRequest request, CancellationToken cancellationToken)
     {
         if (!frontend.Enabled) throw new CompletionRejectedException(CompletionRejection.NoEngine, "this silo runs no engine");
         try
         {
-            var engineRequest = new EngineRequest(request.Prompt, request.ToSamplingParams());
-            return frontend.Engine.GenerateAsync(engineRequest, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            return frontend.Engine.GenerateAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
         catch (Exception e) when (Rejection(e) is { } rejected)
         {

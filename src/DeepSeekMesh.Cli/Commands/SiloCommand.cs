@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Net;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Silo;
 using DeepSeekMesh.Silo.Hosting;
 using Microsoft.Extensions.Hosting;
-using TorchSharp;
 
-namespace DeepSeekMesh.Silo;
+namespace DeepSeekMesh.Cli.Commands;
 
 /// <summary>
 /// <c>dsmesh silo --role frontend|expert|all --model DIR [--silo-port P --gateway-port G]

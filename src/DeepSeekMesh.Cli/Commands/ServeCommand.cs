@@ -1,0 +1,43 @@
+using System.CommandLine;
+using DeepSeekMesh.Cli.Hosting;
+using DeepSeekMesh.Silo;
+
+namespace DeepSeekMesh.Cli.Commands;
+
+/// <summary>
+/// <c>dsmesh serve --model DIR [--port 8000] [--host 127.0.0.1] [--api-key K]…</c>: the gateway and a
+/// one-silo mesh (role all) in one process — the laptop/demo mode.
+/// </summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var c = new GatewayCliOptions();
+        var siloPort = new Option<int>("--silo-port") { Description = "the in-process silo's silo-to-silo port", DefaultValueFactory = _ => 11111 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "the in-process silo's Orleans client gateway port (0 = none)", DefaultValueFactory = _ => 30000 };
+        var compute = new ComputeOptions();
+        var command = new Command("serve", "Serve the OpenAI-compatible API with a one-silo mesh in this process, until Ctrl+C");
+        c.AddTo(command);
+        command.Add(siloPort);
+        command.Add(gatewayPort);
+        compute.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var settings = new ServeSettings
+            {
+                Gateway = c.Settings(parse),
+                Silo = new MeshSiloOptions
+                {
+                    Model = compute.Read(parse),
+                },
+                SiloPort = parse.GetValue(siloPort),
+                SiloGatewayPort = parse.GetValue(gatewayPort),
+                ClusterId = c.ClusterId(parse),
+            };
+            using var app = ServeHost.Build(settings);
+            app.Run(); // until Ctrl+C / SIGTERM
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,24 @@
+using System.Diagnostics;
+
+namespace DeepSeekMesh.Gateway;
+
+/// <summary>The gateway's own cost per token: time from a token's arrival from the grain to the moment its text is written and flushed.</summary>
+public sealed class GatewayMetrics
+{
+    long _tokens, _ticks, _requests;
+
+    public void AddTokenProcessing(long ticks)
+    {
+        Interlocked.Increment(ref _tokens);
+        Interlocked.Add(ref _ticks, ticks);
+    }
+
+    public void AddWrite(long ticks) => Interlocked.Add(ref _ticks, ticks);
+
+    public void AddRequest() => Interlocked.Increment(ref _requests);
+
+    public long Tokens => Interlocked.Read(ref _tokens);
+    public long Requests => Interlocked.Read(ref _requests);
+    public double MicrosecondsTotal => Interlocked.Read(ref _ticks) * 1e6 / Stopwatch.Frequency;
+    public double MicrosecondsPerToken => Tokens == 0 ? 0 : MicrosecondsTotal / Tokens;
+}

@@ -1,0 +1,21 @@
+using System.Text;
+
+namespace DeepSeekMesh.Gateway.Serving;
+
+/// <summary>What one choice produced, for a non-streamed response.</summary>
+public sealed class ChoiceResult(int index)
+{
+    public int Index { get; } = index;
+    public StringBuilder Text { get; } = new();
+    public List<TokenLogprobInfo> Logprobs { get; } = [];
+    public string FinishReason { get; set; } = "stop";
+    public int CompletionTokens { get; set; }
+
+    public void Add(ChoiceEvent e)
+    {
+        Text.Append(e.Text);
+        if (e.Logprob is not null) Logprobs.Add(e.Logprob);
+        CompletionTokens = e.CompletionTokens;
+        if (e.FinishReason is not null) FinishReason = e.FinishReason;
+    }
+}

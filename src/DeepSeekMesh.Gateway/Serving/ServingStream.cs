@@ -1,0 +1,57 @@
+using System.Runtime.CompilerServices;
+using DeepSeekMesh.Gateway.Protocol;
+
+namespace DeepSeekMesh.Gateway.Serving;
+
+/// <summary>
+/// One admitted, started request: its id, creation time and job, and its choices' events. Consumed
+/// once, either as events (<see cref="EventsAsync"/>: SSE and WebSocket) or collected (<see cref="CollectAsync"/>: JSON).
+/// </summary>
+public sealed class ServingStream(GenerationJob job, string id, long created, IAsyncEnumerator<ChoiceEvent>[] started, GatewayOptions options)
+{
+    public GenerationJob Job => job;
+    public string Id => id;
+    public long Created => created;
+    public string Model => job.Model.Id;
+
+    /// <summary>Every choice's events as they come, then the usage; a cluster failure is the last event. Cancellation propagates.</summary>
+    public async IAsyncEnumerable<ServingEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var seen = new bool[job.Choices];
+        int completionTokens = 0;
+        await using var events = Generation.Merge(started, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            ApiException? failure = null;
+            bool more = false;
+            try
+            {
+                more = await events.MoveNextAsync();
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && Generation.Map(e, options) is { } api)
+            {
+                failure = api;
+            }
+            if (failure is not null)
+            {
+                yield return new StreamFailed(failure);
+                yield break;
+            }
+            if (!more) break;
+            var choice = events.Current;
+            bool first = !seen[choice.Index];
+            seen[choice.Index] = true;
+            if (choice.FinishReason is not null) completionTokens += choice.CompletionTokens;
+            yield return new ChoiceDelta(choice, first);
+        }
+        yield return new UsageReport(new Usage(job.PromptTokens, completionTokens));
+    }
+
+    /// <summary>Every choice whole (a failure throws).</summary>
+    public async Task<List<ChoiceResult>> CollectAsync(CancellationToken cancellationToken)
+    {
+        var choices = Enumerable.Range(0, job.Choices).Select(i => new ChoiceResult(i)).ToList();
+        await foreach (var e in Generation.Merge(started, cancellationToken)) choices[e.Index].Add(e);
+        return choices;
+    }
+}
