@@ -25,10 +25,19 @@ public static class SiloCommand
         var redis = new Option<string?>("--redis") { Description = "Redis membership: StackExchange.Redis connection string (e.g. 127.0.0.1:6379)" };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "dsmesh" };
         var wire = new Option<string>("--wire") { Description = "expert row dtype on the wire: f32 (exact) or bf16 (half the bytes)", DefaultValueFactory = _ => "f32" };
+        var capacity = new Option<int?>("--expert-capacity")
+        {
+            Description = "routed experts (replicas) this expert silo may host; the placement plan puts the rest elsewhere (default: unlimited)",
+        };
+        var drainTimeout = new Option<double>("--drain-timeout")
+        {
+            Description = "seconds a stopping expert silo waits for its experts to move away (SIGTERM drains first)",
+            DefaultValueFactory = _ => 30,
+        };
         var compute = new ComputeOptions();
         var command = new Command("silo", "Run one silo of the mesh (frontend, expert or all) until Ctrl+C")
         {
-            role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire,
+            role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire, capacity, drainTimeout,
         };
         compute.AddTo(command);
         command.SetAction(parse =>
@@ -37,6 +46,8 @@ public static class SiloCommand
                 throw new ArgumentException("give --primary or --redis, not both");
             var directory = parse.GetValue(model)!;
             if (!directory.Exists) throw new DirectoryNotFoundException($"{directory.FullName}: model directory not found");
+            if (parse.GetValue(capacity) is < 0) throw new ArgumentException("--expert-capacity must be 0 or more");
+            if (parse.GetValue(drainTimeout) is < 0 or > 3600) throw new ArgumentException("--drain-timeout must be in [0, 3600] seconds");
             if (!IPAddress.TryParse(parse.GetValue(address), out var ip)) throw new ArgumentException($"--address: '{parse.GetValue(address)}' is not an IP address");
             var settings = new SiloHostSettings
             {
@@ -52,6 +63,8 @@ public static class SiloCommand
                         var w => throw new ArgumentException($"--wire: '{w}' is not f32 or bf16"),
                     },
                     Model = compute.Read(parse),
+                    ExpertCapacity = parse.GetValue(capacity),
+                    Plan = new ExpertPlanOptions { DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)) },
                 },
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
