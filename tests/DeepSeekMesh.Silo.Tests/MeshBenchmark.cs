@@ -1,5 +1,4 @@
 using DeepSeekMesh.Contracts;
-using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Model.Presets;
 using Xunit.Abstractions;
 
@@ -28,8 +27,9 @@ public sealed class MeshBenchmark(ITestOutputHelper output)
             GenerationTiming local;
             using (var model = Model.Transformer.Load(dir))
             {
-                new Generator(model).Generate(requests); // warm-up
-                local = new Generator(model).Generate(requests).Timing;
+                using var engine = new OfflineEngine(model);
+                engine.Generate(requests); // warm-up
+                local = engine.Generate(requests).Timing;
             }
             await using var mesh = await MeshCluster.StartAsync(dir, configure: o => o with { WireDtype = wire });
             await Runs.ThroughGrains(mesh, requests, options: mesh.Options with { WireDtype = wire }); // warm-up: activations
@@ -38,7 +38,7 @@ public sealed class MeshBenchmark(ITestOutputHelper output)
                 var (model, experts) = Mesh.MeshFrontend.LoadModel(dir, mesh.FrontendGrains, mesh.Options with { WireDtype = wire });
                 using (model)
                 {
-                    var generator = new Generator(model);
+                    using var generator = new OfflineEngine(model);
                     generator.Generate(requests);
                     var before = (experts.Stats.LayerSteps, experts.Stats.Calls, experts.Stats.BytesSent, experts.Stats.BytesReceived, experts.Stats.Rows);
                     var t = generator.Generate(requests).Timing;
