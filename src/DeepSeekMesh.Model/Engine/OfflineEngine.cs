@@ -26,18 +26,37 @@ public sealed class OfflineEngine(Transformer model) : IDisposable
     public (IReadOnlyList<GenerationResult> Results, GenerationTiming Timing) Generate(
         IReadOnlyList<EngineRequest> requests, bool keepLogits = false, Func<int, SampledToken, bool>? onToken = null)
     {
-        int n = requests.Count;
-        if (n == 0) return ([], new GenerationTiming(0, 0, 0));
+        var fitted = FitContext(model, requests);
+        return fitted.Length == 0 ? ([], new GenerationTiming(0, 0, 0)) : Run(EngineFor(fitted), fitted, keepLogits, onToken);
+    }
+
+    /// <summary>
+    /// <see cref="Generate"/> on an engine someone else owns (a frontend silo's, in the mesh benchmark):
+    /// the batch must fit its cache and step budget to be prefilled together.
+    /// </summary>
+    public static (IReadOnlyList<GenerationResult> Results, GenerationTiming Timing) Generate(InferenceEngine engine,
+        IReadOnlyList<EngineRequest> requests, bool keepLogits = false, Func<int, SampledToken, bool>? onToken = null)
+    {
+        var fitted = FitContext(engine.Model, requests);
+        return fitted.Length == 0 ? ([], new GenerationTiming(0, 0, 0)) : Run(engine, fitted, keepLogits, onToken);
+    }
+
+    /// <summary>Within the context, as a fixed batch allows: a prompt that fills it is refused and max_tokens is clipped to the room left.</summary>
+    static EngineRequest[] FitContext(Transformer model, IReadOnlyList<EngineRequest> requests)
+    {
         int maxPositions = model.Config.MaxPositionEmbeddings;
-        // Within the context, as a fixed batch allows: a prompt that fills it is refused and max_tokens is clipped to the room left.
-        var fitted = requests.Select(r =>
+        return requests.Select(r =>
         {
             if (r.Prompt.Count >= maxPositions) throw new ContextLengthException(Math.Max(r.Prompt.Count, maxPositions + 1), maxPositions);
             int room = maxPositions - r.Prompt.Count;
             return r with { Sampling = r.Sampling with { MaxTokens = Math.Min(r.Sampling.MaxTokens ?? room, room) } };
         }).ToArray();
-        var engine = EngineFor(fitted);
+    }
 
+    static (IReadOnlyList<GenerationResult> Results, GenerationTiming Timing) Run(InferenceEngine engine,
+        EngineRequest[] fitted, bool keepLogits, Func<int, SampledToken, bool>? onToken)
+    {
+        int n = fitted.Length;
         var logits = Enumerable.Range(0, n).Select(_ => new List<float[]>()).ToArray();
         var counts = new int[n];
         var stopped = new bool[n];
