@@ -5,10 +5,10 @@ namespace DeepSeekMesh.Cli.Tests;
 /// <summary>The verbs' exact forms (scripts and later checks use them) against the conformance vectors.</summary>
 public sealed class CliTests
 {
-    static string Case(string name) => Path.Combine(RepoPaths.Root, "tests", "conformance", name);
+    static string Case(string name) => Path.Combine(RepoPaths.Conformance, name);
 
     public static IEnumerable<object[]> Cases() =>
-        Directory.GetDirectories(Path.Combine(RepoPaths.Root, "tests", "conformance"), "tiny-*").Order().Select(d => new object[] { Path.GetFileName(d) });
+        Directory.GetDirectories(RepoPaths.Conformance, "tiny-*").Order().Select(d => new object[] { Path.GetFileName(d) });
 
     static JsonElement Expected(string name) => JsonDocument.Parse(File.ReadAllText(Path.Combine(Case(name), "expected.json"))).RootElement;
 
@@ -55,9 +55,9 @@ public sealed class CliTests
     [Fact]
     public void TokenizeMatchesTheVectors()
     {
-        var vectors = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "conformance", "tokenizer", "vectors.json"))).RootElement;
+        var vectors = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Conformance, "tokenizer", "vectors.json"))).RootElement;
         var first = vectors.GetProperty("encode")[0];
-        var tokenizer = Path.Combine(RepoPaths.Root, "assets", "tokenizer", "deepseek-v3");
+        var tokenizer = RepoPaths.TokenizerDirectory;
         var text = first.GetProperty("text").GetString()!;
         var (code, stdout, stderr) = DsmeshProcess.Run("tokenize", "--tokenizer", tokenizer, "--text", text, "--add-bos");
         Assert.True(code == 0, stderr);
@@ -68,7 +68,7 @@ public sealed class CliTests
     public void InitModelThenChatStreamsText()
     {
         var dir = Directory.CreateTempSubdirectory("dsmesh-cli").FullName;
-        var tokenizer = Path.Combine(RepoPaths.Root, "assets", "tokenizer", "deepseek-v3");
+        var tokenizer = RepoPaths.TokenizerDirectory;
         var init = DsmeshProcess.Run("init-model", "--preset", "tiny", "--out", dir, "--tokenizer", tokenizer, "--seed", "4");
         Assert.True(init.ExitCode == 0, init.Stderr);
         var (code, stdout, stderr) = DsmeshProcess.Run("generate", "--model", dir, "--prompt", "Hello", "--chat", "--max-tokens", "12", "--ignore-eos");
