@@ -2,9 +2,6 @@ using System.Diagnostics;
 
 namespace DeepSeekMesh.TestSupport;
 
-/// <summary>What a finished child process printed and returned.</summary>
-public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr);
-
 /// <summary>Runs the real dsmesh (<see cref="RepoPaths.Dsmesh"/>) as a user would, or any other program the tests need.</summary>
 public static class DsmeshProcess
 {
