@@ -14,6 +14,7 @@ namespace DeepSeekMesh.Model.Engine;
 public sealed class OfflineEngine(Transformer model) : IDisposable
 {
     InferenceEngine? _engine;
+    EngineOptions? _options; // what _engine was sized for
 
     public Transformer Model => model;
 
@@ -117,8 +118,6 @@ public sealed class OfflineEngine(Transformer model) : IDisposable
         _options = needed;
         return _engine = new InferenceEngine(model, needed);
     }
-
-    EngineOptions? _options;
 
     public void Dispose()
     {
