@@ -59,7 +59,7 @@ public static class DemoModel
         && File.Exists(Path.Combine(directory, "tokenizer_config.json"))
         && Directory.EnumerateFiles(directory, "*.safetensors").Any();
 
-    /// <summary>The arguments of <c>dsmesh init-model</c> that write it.</summary>
+    /// <summary>The arguments of <c>dsmesh init-model</c> that write it (through <c>ModelPreset.WriteDemo</c>, as the tests write theirs).</summary>
     public static string[] InitArguments(string directory, string tokenizerDirectory) =>
         ["init-model", "--preset", "tiny", "--seed", "0", "--dtype", "bf16", "--out", directory, "--tokenizer", tokenizerDirectory];
 }

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using DeepSeekMesh.Gateway;
 using DeepSeekMesh.Model.Presets;
-using DeepSeekMesh.Tokenizers;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -10,16 +8,9 @@ namespace DeepSeekMesh.AppHost.Tests;
 
 static class Repo
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepoPaths.Root;
 
-    public static string TokenizerDirectory => Path.Combine(Root, "assets", "tokenizer", "deepseek-v3");
-
-    static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DeepSeekMesh.sln"))) return d.FullName;
-        throw new InvalidOperationException("no DeepSeekMesh.sln above the test binaries");
-    }
+    public static string TokenizerDirectory => RepoPaths.TokenizerDirectory;
 
     static string TempRoot => Path.Combine(Path.GetTempPath(), $"dsmesh-apphost-tests-{Environment.ProcessId}");
 
@@ -85,16 +76,7 @@ static class Ports
 static class DemoModelFiles
 {
     static readonly Lazy<string> Dir = new(() =>
-    {
-        var dir = Repo.TempDirectory("in-process-demo-tiny");
-        var tokenizer = Tokenizer.FromDirectory(Repo.TokenizerDirectory);
-        var config = ModelPreset.Config("tiny", (tokenizer.VocabSize + 127) / 128 * 128, tokenizer.BosTokenId, tokenizer.EosTokenId);
-        config[ServedModel.RandomWeightsField] = true;
-        RandomCheckpoint.Write(config, dir, seed: 0, CheckpointDtype.Bf16);
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(Repo.TokenizerDirectory, file), Path.Combine(dir, file), overwrite: true);
-        return dir;
-    });
+        ModelPreset.WriteDemo(Repo.TempDirectory("in-process-demo-tiny"), "tiny", seed: 0, Repo.TokenizerDirectory));
 
     public static string Directory => Dir.Value;
 }

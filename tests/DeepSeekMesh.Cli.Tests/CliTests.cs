@@ -5,10 +5,10 @@ namespace DeepSeekMesh.Cli.Tests;
 /// <summary>The verbs' exact forms (scripts and later checks use them) against the conformance vectors.</summary>
 public sealed class CliTests
 {
-    static string Case(string name) => Path.Combine(Dsmesh.Root, "tests", "conformance", name);
+    static string Case(string name) => Path.Combine(RepoPaths.Conformance, name);
 
     public static IEnumerable<object[]> Cases() =>
-        Directory.GetDirectories(Path.Combine(Dsmesh.Root, "tests", "conformance"), "tiny-*").Order().Select(d => new object[] { Path.GetFileName(d) });
+        Directory.GetDirectories(RepoPaths.Conformance, "tiny-*").Order().Select(d => new object[] { Path.GetFileName(d) });
 
     static JsonElement Expected(string name) => JsonDocument.Parse(File.ReadAllText(Path.Combine(Case(name), "expected.json"))).RootElement;
 
@@ -19,7 +19,7 @@ public sealed class CliTests
     public void GeneratePrintsTheReferenceGreedyTokens(string name)
     {
         var expected = Expected(name);
-        var (code, stdout, stderr) = Dsmesh.Run("generate", "--model", Case(name), "--tokens", Ids(expected.GetProperty("prompt")),
+        var (code, stdout, stderr) = DsmeshProcess.Run("generate", "--model", Case(name), "--tokens", Ids(expected.GetProperty("prompt")),
             "--max-tokens", "8", "--temperature", "0", "--json", "--logits", "--ignore-eos");
         Assert.True(code == 0, stderr);
         var output = JsonDocument.Parse(stdout).RootElement;
@@ -34,7 +34,7 @@ public sealed class CliTests
     public void LogitsPrintsTheLastPosition()
     {
         var expected = Expected("tiny-b");
-        var (code, stdout, stderr) = Dsmesh.Run("logits", "--model", Case("tiny-b"), "--tokens", Ids(expected.GetProperty("prompt")));
+        var (code, stdout, stderr) = DsmeshProcess.Run("logits", "--model", Case("tiny-b"), "--tokens", Ids(expected.GetProperty("prompt")));
         Assert.True(code == 0, stderr);
         var logits = JsonDocument.Parse(stdout).RootElement.GetProperty("logits").EnumerateArray().Select(x => x.GetSingle()).ToArray();
         var promptLogits = expected.GetProperty("prompt_logits");
@@ -46,7 +46,7 @@ public sealed class CliTests
     [Fact]
     public void InspectSummarizesWithoutLoading()
     {
-        var (code, stdout, _) = Dsmesh.Run("inspect", "--model", Case("tiny-c"));
+        var (code, stdout, _) = DsmeshProcess.Run("inspect", "--model", Case("tiny-c"));
         Assert.Equal(0, code);
         Assert.Contains("FP8 E4M3, 128x128 block scales", stdout);
         Assert.Contains("KV cache         960 bytes per token in f32", stdout);
@@ -55,11 +55,11 @@ public sealed class CliTests
     [Fact]
     public void TokenizeMatchesTheVectors()
     {
-        var vectors = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dsmesh.Root, "tests", "conformance", "tokenizer", "vectors.json"))).RootElement;
+        var vectors = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Conformance, "tokenizer", "vectors.json"))).RootElement;
         var first = vectors.GetProperty("encode")[0];
-        var tokenizer = Path.Combine(Dsmesh.Root, "assets", "tokenizer", "deepseek-v3");
+        var tokenizer = RepoPaths.TokenizerDirectory;
         var text = first.GetProperty("text").GetString()!;
-        var (code, stdout, stderr) = Dsmesh.Run("tokenize", "--tokenizer", tokenizer, "--text", text, "--add-bos");
+        var (code, stdout, stderr) = DsmeshProcess.Run("tokenize", "--tokenizer", tokenizer, "--text", text, "--add-bos");
         Assert.True(code == 0, stderr);
         Assert.Equal(Ids(first.GetProperty("ids_with_bos")), Ids(JsonDocument.Parse(stdout).RootElement));
     }
@@ -68,10 +68,10 @@ public sealed class CliTests
     public void InitModelThenChatStreamsText()
     {
         var dir = Directory.CreateTempSubdirectory("dsmesh-cli").FullName;
-        var tokenizer = Path.Combine(Dsmesh.Root, "assets", "tokenizer", "deepseek-v3");
-        var init = Dsmesh.Run("init-model", "--preset", "tiny", "--out", dir, "--tokenizer", tokenizer, "--seed", "4");
+        var tokenizer = RepoPaths.TokenizerDirectory;
+        var init = DsmeshProcess.Run("init-model", "--preset", "tiny", "--out", dir, "--tokenizer", tokenizer, "--seed", "4");
         Assert.True(init.ExitCode == 0, init.Stderr);
-        var (code, stdout, stderr) = Dsmesh.Run("generate", "--model", dir, "--prompt", "Hello", "--chat", "--max-tokens", "12", "--ignore-eos");
+        var (code, stdout, stderr) = DsmeshProcess.Run("generate", "--model", dir, "--prompt", "Hello", "--chat", "--max-tokens", "12", "--ignore-eos");
         Assert.True(code == 0, stderr);
         Assert.False(string.IsNullOrWhiteSpace(stdout));
         Assert.DoesNotContain('\uFFFD', stdout);
@@ -86,7 +86,7 @@ public sealed class CliTests
     public void UserErrorsExitNonZeroWithOneLineOnStderr(string commandLine, string expected)
     {
         var args = commandLine.Replace("MODEL", Case("tiny-a")).Split(' ');
-        var (code, stdout, stderr) = Dsmesh.Run(args);
+        var (code, stdout, stderr) = DsmeshProcess.Run(args);
         Assert.NotEqual(0, code);
         Assert.Contains(expected, stderr);
         Assert.DoesNotContain("   at ", stderr); // no stack trace for a user's mistake

@@ -32,7 +32,7 @@ public sealed class ChartContractTests(ITestOutputHelper output)
 
         var model = Path.Combine(work.Path, "model");
         Repo.Dsmesh(TimeSpan.FromMinutes(2), "init-model", "--preset", "tiny", "--out", model,
-            "--tokenizer", Path.Combine(Repo.Root, "assets", "tokenizer", "deepseek-v3"));
+            "--tokenizer", RepoPaths.TokenizerDirectory);
         output.WriteLine($"tiny model written ({clock.Elapsed.TotalSeconds:F1} s)");
 
         await using var processes = new Processes(output);

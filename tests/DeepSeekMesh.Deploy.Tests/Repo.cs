@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
@@ -8,17 +7,10 @@ namespace DeepSeekMesh.Deploy.Tests;
 /// <summary>The repository, its chart and its tools, as the contract test uses them.</summary>
 static class Repo
 {
-    public static string Root { get; } = FindRoot();
-
-    static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DeepSeekMesh.sln"))) return d.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
+    public static string Root => RepoPaths.Root;
 
     /// <summary>The dsmesh built next to the tests (ProjectReference to the CLI).</summary>
-    public static string DsmeshDll => Path.Combine(AppContext.BaseDirectory, "dsmesh.dll");
+    public static string DsmeshDll => RepoPaths.Dsmesh;
 
     /// <summary>
     /// helm template of helm/deepseekmesh (release dsm, namespace mesh) as JSON, through
@@ -26,14 +18,14 @@ static class Repo
     /// </summary>
     public static IReadOnlyList<JsonNode> RenderChart(params string[] helmArgs)
     {
-        var (code, stdout, stderr) = Run("bash", TimeSpan.FromMinutes(4), [Path.Combine(Root, "deploy", "check-chart.sh"), "--render-json", .. helmArgs]);
+        var (code, stdout, stderr) = DsmeshProcess.RunProgram("bash", [Path.Combine(Root, "deploy", "check-chart.sh"), "--render-json", .. helmArgs], TimeSpan.FromMinutes(4), Root);
         Assert.True(code == 0, $"deploy/check-chart.sh --render-json failed ({code}):\n{stderr}");
         return JsonNode.Parse(stdout)!.AsArray().Select(n => n!).ToList();
     }
 
     public static void Dsmesh(TimeSpan timeout, params string[] args)
     {
-        var (code, _, stderr) = Run("dotnet", timeout, [DsmeshDll, .. args]);
+        var (code, _, stderr) = DsmeshProcess.Run(timeout, args);
         Assert.True(code == 0, $"dsmesh {string.Join(' ', args)} failed ({code}):\n{stderr}");
     }
 
@@ -53,20 +45,5 @@ static class Repo
         using var listener = new TcpListener(address, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    static (int Code, string Stdout, string Stderr) Run(string file, TimeSpan timeout, IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)}: not done in {timeout}");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -10,7 +10,6 @@ using DeepSeekMesh.Model.Presets;
 using DeepSeekMesh.Silo;
 using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
-using DeepSeekMesh.Tokenizers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,32 +18,13 @@ using Microsoft.Extensions.Logging;
 
 namespace DeepSeekMesh.Gateway.Tests;
 
-/// <summary>A random-weight "tiny" preset model with the real DeepSeek-V3 tokenizer, written once per test run (as `dsmesh init-model --preset tiny --tokenizer …` does, plus the demo marker).</summary>
+/// <summary>A random-weight "tiny" preset model with the real DeepSeek-V3 tokenizer, written once per test run (as `dsmesh init-model --preset tiny --tokenizer …` writes it).</summary>
 public static class TinyModel
 {
-    static readonly Lazy<string> Dir = new(() =>
-    {
-        var root = FindRoot();
-        var tokenizerDir = Path.Combine(root, "assets", "tokenizer", "deepseek-v3");
-        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-gateway-tests-{Environment.ProcessId}", "tiny");
-        var tokenizer = Tokenizer.FromDirectory(tokenizerDir);
-        int vocab = (tokenizer.VocabSize + 127) / 128 * 128;
-        var config = ModelPreset.Config("tiny", vocab, tokenizer.BosTokenId, tokenizer.EosTokenId);
-        config[ServedModel.RandomWeightsField] = true;
-        RandomCheckpoint.Write(config, dir, seed: 11, CheckpointDtype.Bf16);
-        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(tokenizerDir, f), Path.Combine(dir, f), overwrite: true);
-        return dir;
-    });
+    static readonly Lazy<string> Dir = new(() => ModelPreset.WriteDemo(
+        Path.Combine(Path.GetTempPath(), $"dsmesh-gateway-tests-{Environment.ProcessId}", "tiny"), "tiny", seed: 11, RepoPaths.TokenizerDirectory));
 
     public static string Directory => Dir.Value;
-
-    static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DeepSeekMesh.sln"))) return d.FullName;
-        throw new InvalidOperationException("no DeepSeekMesh.sln above the test binaries");
-    }
 }
 
 /// <summary>One `dsmesh serve`-equivalent host (gateway + one silo of role all) on real Kestrel, loopback, free ports.</summary>

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using TemplateMessage = DeepSeekMesh.ChatTemplates.ChatMessage;
 using DeepSeekMesh.Model;
-using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Text;
 using OpenAI;
@@ -21,13 +21,14 @@ public sealed class SdkTests(OpenServer server) : IClassFixture<OpenServer>
     OpenAIClientOptions Options => new() { Endpoint = new Uri(server.BaseAddress, "/v1") };
     ChatClient Chat => new(server.ModelId, new ApiKeyCredential("unused-open-server"), Options);
 
-    /// <summary>The single-process reference: the Generator over the same model and the same chat-template tokens, detokenized as the gateway does.</summary>
+    /// <summary>The single-process reference: the offline engine over the same model and the same chat-template tokens, detokenized as the gateway does.</summary>
     static (string Text, int Tokens, string Finish) SingleProcess(string prompt, int maxTokens)
     {
         var codec = TextCodec.FromDirectory(TinyModel.Directory);
         var ids = codec.EncodeChat([TemplateMessage.User(prompt)]);
         using var model = Transformer.Load(TinyModel.Directory);
-        var result = new Generator(model).Generate([new GenerationRequest(ids, SamplingParams.Greedy with { MaxTokens = maxTokens })]).Results[0];
+        using var engine = new OfflineEngine(model);
+        var result = engine.Generate([new EngineRequest(ids, SamplingParams.Greedy with { MaxTokens = maxTokens })]).Results[0];
         var stream = codec.NewStream();
         var text = new StringBuilder();
         foreach (var t in result.Tokens)

@@ -1,3 +1,4 @@
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
 
@@ -14,11 +15,11 @@ public sealed class BatchTests
         using var model = Transformer.Load(Case);
         int[][] prompts = [[5, 9, 300], [70, 67, 408, 256, 302, 308, 365], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]];
         var sampling = SamplingParams.Greedy with { MaxTokens = 6, IgnoreEos = true };
-        var generator = new Generator(model);
-        var (batched, _) = generator.Generate(prompts.Select(p => new GenerationRequest(p, sampling)).ToArray(), keepLogits: true);
+        using var engine = new OfflineEngine(model);
+        var (batched, _) = engine.Generate(prompts.Select(p => new EngineRequest(p, sampling)).ToArray(), keepLogits: true);
         for (int i = 0; i < prompts.Length; i++)
         {
-            var (solo, _) = generator.Generate([new GenerationRequest(prompts[i], sampling)], keepLogits: true);
+            var (solo, _) = engine.Generate([new EngineRequest(prompts[i], sampling)], keepLogits: true);
             Assert.Equal(solo[0].Tokens.Select(t => t.TokenId), batched[i].Tokens.Select(t => t.TokenId));
             for (int step = 0; step < solo[0].Logits!.Count; step++)
                 Logits.AssertClose(solo[0].Logits![step], batched[i].Logits![step], 1e-5, $"sequence {i} step {step}");

@@ -1,5 +1,4 @@
 using DeepSeekMesh.Model.Engine;
-using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
 
 namespace DeepSeekMesh.Model.Tests;
@@ -7,9 +6,20 @@ namespace DeepSeekMesh.Model.Tests;
 /// <summary>Continuous batching computes what each sequence computes alone, and admission control holds.</summary>
 public sealed class EngineTests : IDisposable
 {
-    readonly Transformer _model = Transformer.Load(Path.Combine(RepoPaths.Conformance, "tiny-a"));
+    readonly Transformer _model;
+    readonly OfflineEngine _solo;
 
-    public void Dispose() => _model.Dispose();
+    public EngineTests()
+    {
+        _model = Transformer.Load(Path.Combine(RepoPaths.Conformance, "tiny-a"));
+        _solo = new OfflineEngine(_model);
+    }
+
+    public void Dispose()
+    {
+        _solo.Dispose();
+        _model.Dispose();
+    }
 
     static async Task<List<SampledToken>> Collect(IAsyncEnumerable<SampledToken> tokens)
     {
@@ -19,7 +29,7 @@ public sealed class EngineTests : IDisposable
     }
 
     int[] Solo(int[] prompt, SamplingParams sampling) =>
-        new Generator(_model).Generate([new GenerationRequest(prompt, sampling)]).Results[0].Tokens.Select(t => t.TokenId).ToArray();
+        _solo.Generate([new EngineRequest(prompt, sampling)]).Results[0].Tokens.Select(t => t.TokenId).ToArray();
 
     static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => (i * 37 + salt * 11) % 500 + 2).ToArray();
 

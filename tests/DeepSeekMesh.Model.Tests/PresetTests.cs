@@ -1,5 +1,5 @@
 using DeepSeekMesh.Model.Config;
-using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Model.Presets;
 using DeepSeekMesh.Sampling;
 
@@ -17,7 +17,8 @@ public sealed class PresetTests
         RandomCheckpoint.Write(ModelPreset.Config("tiny"), dir, seed: 7, dtype);
         using var model = Transformer.Load(dir);
         Assert.Equal(dtype == CheckpointDtype.Fp8, model.Config.WeightBlockSize is not null);
-        var (results, _) = new Generator(model).Generate([new GenerationRequest([0, 5, 9, 77], SamplingParams.Greedy with { MaxTokens = 5, IgnoreEos = true })], keepLogits: true);
+        using var engine = new OfflineEngine(model);
+        var (results, _) = engine.Generate([new EngineRequest([0, 5, 9, 77], SamplingParams.Greedy with { MaxTokens = 5, IgnoreEos = true })], keepLogits: true);
         var logits = results[0].Logits![0];
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
         double std = Math.Sqrt(logits.Select(v => (double)v * v).Average() - Math.Pow(logits.Average(), 2));

@@ -1,5 +1,6 @@
 using DeepSeekMesh.Contracts.Placement;
 using DeepSeekMesh.Silo.Hosting;
+using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Plan;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,8 @@
+// The mesh tests build their requests as GenerationRequest (the fixed-batch Generator's name); both runs go through the engine now.
+global using GenerationRequest = DeepSeekMesh.Model.Engine.EngineRequest;
+global using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model;
-using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
@@ -16,13 +18,14 @@ public static class Runs
     public static IReadOnlyList<GenerationResult> SingleProcess(string modelDirectory, IReadOnlyList<GenerationRequest> requests, bool keepLogits = false)
     {
         using var model = Transformer.Load(modelDirectory);
-        return new Generator(model).Generate(requests, keepLogits).Results;
+        using var engine = new OfflineEngine(model);
+        return engine.Generate(requests, keepLogits).Results;
     }
 
     /// <summary>
     /// The frontend half of the model loaded as a frontend silo loads it (experts and gates as grains,
-    /// called through the frontend silo's grain factory), driven by the fixed-batch Generator on a
-    /// dedicated thread as the engine would.
+    /// called through the frontend silo's grain factory), driven by the offline engine (the frontend's
+    /// engine, one batch at a time; its steps run on the engine's thread).
     /// </summary>
     public static Task<(IReadOnlyList<GenerationResult> Results, ExpertTrafficStats Traffic)> ThroughGrains(MeshCluster mesh,
         IReadOnlyList<GenerationRequest> requests, bool keepLogits = false, Func<int, SampledToken, bool>? onToken = null,
@@ -31,7 +34,8 @@ public static class Runs
         {
             var (model, experts) = MeshFrontend.LoadModel(mesh.Options.ModelDirectory, mesh.FrontendGrains, mesh.FrontendService<DeepSeekMesh.Silo.Plan.ExpertPlanCache>(), options ?? mesh.Options);
             using (model)
-                return (new Generator(model).Generate(requests, keepLogits, onToken).Results, experts.Stats);
+            using (var engine = new OfflineEngine(model))
+                return (engine.Generate(requests, keepLogits, onToken).Results, experts.Stats);
         });
 
     /// <summary>A request through a completion grain, as the gateway sends it.</summary>

@@ -22,15 +22,7 @@ public sealed class SiloProcesses : IAsyncDisposable
     /// <summary>The cluster id the client connected with.</summary>
     public string? ClusterId { get; private set; }
 
-    public static string Dsmesh
-    {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            var dll = Path.Combine(TestModels.Root, "src", "DeepSeekMesh.Cli", "bin", configuration, "net10.0", "dsmesh.dll");
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the CLI first: {dll}");
-        }
-    }
+    public static string Dsmesh => RepoPaths.Dsmesh;
 
     public static int FreePort()
     {
@@ -116,16 +108,9 @@ public sealed class SiloProcess : IDisposable
 
     public static SiloProcess Start(string role, string model, int siloPort, int gatewayPort, string clustering, string clusterId)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { SiloProcesses.Dsmesh, "silo", "--role", role, "--model", model, "--silo-port", siloPort.ToString(),
-                     "--gateway-port", gatewayPort.ToString(), "--cluster-id", clusterId, "--threads", "1" })
-            info.ArgumentList.Add(arg);
-        foreach (var arg in clustering.Split(' ', StringSplitOptions.RemoveEmptyEntries)) info.ArgumentList.Add(arg);
+        var info = DsmeshProcess.StartInfo([
+            "silo", "--role", role, "--model", model, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
+            "--cluster-id", clusterId, "--threads", "1", .. clustering.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
         var silo = new SiloProcess(new Process { StartInfo = info }, role, siloPort, gatewayPort);

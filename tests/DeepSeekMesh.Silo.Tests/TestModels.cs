@@ -7,15 +7,15 @@ namespace DeepSeekMesh.Silo.Tests;
 /// <summary>The models the mesh is tested on: the conformance checkpoints and a random "tiny" preset model.</summary>
 public static class TestModels
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepoPaths.Root;
 
-    public static string Conformance(string name) => Path.Combine(Root, "tests", "conformance", name);
+    public static string Conformance(string name) => Path.Combine(RepoPaths.Conformance, name);
 
     static readonly Lazy<string> TinyPreset = new(() =>
     {
         var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-tiny-{Environment.ProcessId}");
         if (!File.Exists(Path.Combine(dir, "config.json")))
-            RandomCheckpoint.Write(ModelPreset.Config("tiny"), dir, seed: 7, CheckpointDtype.Bf16);
+            ModelPreset.WriteDemo(dir, "tiny", seed: 7);
         return dir;
     });
 
@@ -23,7 +23,7 @@ public static class TestModels
     {
         var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-v3-{Environment.ProcessId}");
         if (!File.Exists(Path.Combine(dir, "config.json")))
-            RandomCheckpoint.Write(ModelPreset.Config("v3-topology"), dir, seed: 5, CheckpointDtype.Bf16);
+            ModelPreset.WriteDemo(dir, "v3-topology", seed: 5);
         return dir;
     });
 
@@ -63,11 +63,4 @@ public static class TestModels
     public static TheoryData<string> All => new() { "tiny-a", "tiny-b", "tiny-c", "preset-tiny" };
 
     public static string Directory(string name) => name == "preset-tiny" ? Tiny : Conformance(name);
-
-    static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DeepSeekMesh.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no DeepSeekMesh.sln above {AppContext.BaseDirectory}");
-    }
 }

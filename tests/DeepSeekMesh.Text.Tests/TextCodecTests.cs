@@ -5,15 +5,7 @@ namespace DeepSeekMesh.Text.Tests;
 
 public sealed class TextCodecTests
 {
-    static readonly string Root = FindRoot();
-    static readonly Lazy<TextCodec> Codec = new(() => TextCodec.FromDirectory(Path.Combine(Root, "assets", "tokenizer", "deepseek-v3")));
-
-    static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DeepSeekMesh.sln"))) return d.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
+    static readonly Lazy<TextCodec> Codec = new(() => TextCodec.FromDirectory(RepoPaths.TokenizerDirectory));
 
     [Fact]
     public void RawPromptGetsBosAsTheConfigSays()
@@ -34,7 +26,7 @@ public sealed class TextCodecTests
     [Fact]
     public void ChatVectorsEncodeExactly()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, "tests", "conformance", "tokenizer", "vectors.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(RepoPaths.Conformance, "tokenizer", "vectors.json")));
         int checkedCount = 0;
         foreach (var chat in doc.RootElement.GetProperty("chat").EnumerateArray())
         {

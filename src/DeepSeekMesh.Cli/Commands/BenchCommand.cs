@@ -2,7 +2,7 @@ using System.CommandLine;
 using DeepSeekMesh.Silo;
 using System.Text.Json;
 using DeepSeekMesh.Model.Config;
-using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
 
 namespace DeepSeekMesh.Cli.Commands;
@@ -31,18 +31,18 @@ public static class BenchCommand
             using var transformer = CliOptions.Load(parse.GetValue(model)!, options);
             var c = transformer.Config;
             long activeBytes = ParameterCounts.ActivePerToken(c) * (options.WeightDtype == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
-            var generator = new Generator(transformer);
+            using var engine = new OfflineEngine(transformer);
             var random = new Random(1234);
             int[] Prompt() => Enumerable.Range(0, parse.GetValue(promptTokens)).Select(_ => random.Next(2, c.VocabSize)).ToArray();
             var sampling = SamplingParams.Greedy with { MaxTokens = parse.GetValue(decodeTokens), IgnoreEos = true };
-            generator.Generate([new GenerationRequest(Prompt(), sampling with { MaxTokens = 4 })]); // warm-up
+            engine.Generate([new EngineRequest(Prompt(), sampling with { MaxTokens = 4 })]); // warm-up
             foreach (var size in CliOptions.ParseTokens(parse.GetValue(batches)!))
             {
                 GenerationTiming? best = null;
                 for (int r = 0; r < Math.Max(1, parse.GetValue(repeats)); r++)
                 {
-                    var requests = Enumerable.Range(0, size).Select(_ => new GenerationRequest(Prompt(), sampling)).ToArray();
-                    var (_, timing) = generator.Generate(requests);
+                    var requests = Enumerable.Range(0, size).Select(_ => new EngineRequest(Prompt(), sampling)).ToArray();
+                    var (_, timing) = engine.Generate(requests);
                     if (best is null || timing.DecodeTokensPerSecond > best.DecodeTokensPerSecond) best = timing;
                 }
                 var result = new

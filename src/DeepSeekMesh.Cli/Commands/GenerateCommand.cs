@@ -3,7 +3,7 @@ using DeepSeekMesh.Silo;
 using System.Diagnostics;
 using System.Text.Json;
 using DeepSeekMesh.ChatTemplates;
-using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Text;
 
@@ -58,7 +58,8 @@ public static class GenerateCommand
             using var transformer = CliOptions.Load(parse.GetValue(model)!, compute.Read(parse));
             double loadSeconds = clock.Elapsed.TotalSeconds;
             bool keepLogits = parse.GetValue(logits);
-            var (results, timing) = new Generator(transformer).Generate([new GenerationRequest(ids, sampling)], keepLogits);
+            using var engine = new OfflineEngine(transformer);
+            var (results, timing) = engine.Generate([new EngineRequest(ids, sampling)], keepLogits);
             var result = results[0];
             if (!parse.GetValue(json))
             {
@@ -105,7 +106,8 @@ public static class GenerateCommand
         using var transformer = CliOptions.Load(modelDir, options);
         var stream = codec.NewStream(stop);
         var stdout = Console.Out;
-        new Generator(transformer).Generate([new GenerationRequest(ids, sampling)], onToken: (_, token) =>
+        using var engine = new OfflineEngine(transformer);
+        engine.Generate([new EngineRequest(ids, sampling)], onToken: (_, token) =>
         {
             if (!token.IsStopToken) stdout.Write(stream.Push(token.TokenId));
             stdout.Flush();

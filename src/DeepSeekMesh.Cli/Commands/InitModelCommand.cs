@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using DeepSeekMesh.Model.Presets;
 
 namespace DeepSeekMesh.Cli.Commands;
@@ -20,12 +19,12 @@ public static class InitModelCommand
         command.SetAction(parse =>
         {
             var dir = parse.GetValue(output)!.FullName;
-            var tokenizerDir = parse.GetValue(tokenizer);
-            var vocab = tokenizerDir is null ? default : TokenizerFiles.Describe(tokenizerDir.FullName);
-            JsonObject config = ModelPreset.Config(parse.GetValue(preset)!, vocab.VocabSize, vocab.BosId, vocab.EosId);
+            var tokenizerDir = parse.GetValue(tokenizer)?.FullName;
+            if (tokenizerDir is not null && !File.Exists(Path.Combine(tokenizerDir, "tokenizer.json")))
+                throw new UsageException($"--tokenizer: {Path.Combine(tokenizerDir, "tokenizer.json")} not found");
             using var bar = new ProgressBar("writing", Console.IsErrorRedirected);
-            RandomCheckpoint.Write(config, dir, parse.GetValue(seed), parse.GetValue(dtype) == "fp8" ? CheckpointDtype.Fp8 : CheckpointDtype.Bf16, progress: bar.Report);
-            if (tokenizerDir is not null) TokenizerFiles.Copy(tokenizerDir.FullName, dir);
+            ModelPreset.WriteDemo(dir, parse.GetValue(preset)!, parse.GetValue(seed), tokenizerDir,
+                parse.GetValue(dtype) == "fp8" ? CheckpointDtype.Fp8 : CheckpointDtype.Bf16, bar.Report);
             Console.Out.WriteLine(dir);
             return 0;
         });

@@ -20,6 +20,9 @@ internal sealed class EngineSequence(EngineRequest request, Sampler sampler, Lat
     public int Prefilled { get; set; }
     public bool Prefilling => Prefilled < Request.Prompt.Count;
     public int LastToken { get; set; } = -1;
+    /// <summary>Who sees this sequence's tokens on the engine thread, and this sequence's index in that caller's batch.</summary>
+    public TokenObserver? Observer { get; init; }
+    public int Index { get; init; }
     public volatile bool Cancelled;
 
     /// <summary>The next tokens to feed: a prefill chunk of at most <paramref name="budget"/>, or the last sampled token.</summary>

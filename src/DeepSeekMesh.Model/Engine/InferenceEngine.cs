@@ -51,13 +51,30 @@ public sealed class InferenceEngine : IAsyncDisposable
     /// Queues a request and streams its tokens as they are sampled; the last one carries the finish
     /// reason. Invalid or impossible requests throw here; cancelling frees the sequence's blocks.
     /// </summary>
-    public IAsyncEnumerable<SampledToken> GenerateAsync(EngineRequest request, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<SampledToken> GenerateAsync(EngineRequest request, CancellationToken cancellationToken = default) =>
+        GenerateAsync([request], null, cancellationToken)[0];
+
+    /// <summary>
+    /// Queues several requests at once: they are admitted together (when they fit), so their prompts
+    /// share the first step, as a fixed batch would. <paramref name="observer"/>, when given, sees every
+    /// token of these requests with its logits on the engine thread (timing, logits capture, stop strings).
+    /// </summary>
+    public IReadOnlyList<IAsyncEnumerable<SampledToken>> GenerateAsync(IReadOnlyList<EngineRequest> requests, TokenObserver? observer,
+        CancellationToken cancellationToken = default)
     {
-        var sequence = Admit(request);
-        return Stream(sequence, cancellationToken);
+        var sequences = requests.Select((r, i) => Prepare(r, observer, i)).ToArray();
+        lock (_incoming)
+        {
+            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            if (_waitingCount + sequences.Length > _options.MaxWaitingRequests) throw new EngineOverloadedException(_waitingCount);
+            _waitingCount += sequences.Length;
+            foreach (var s in sequences) _incoming.Enqueue(s);
+        }
+        _wake.Release();
+        return sequences.Select(s => Stream(s, cancellationToken)).ToArray();
     }
 
-    EngineSequence Admit(EngineRequest request)
+    EngineSequence Prepare(EngineRequest request, TokenObserver? observer, int index)
     {
         var c = Model.Config;
         if (request.Prompt.Count == 0) throw new ArgumentException("prompt is empty");
@@ -72,16 +89,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         if (blocks > _pool.TotalBlocks)
             throw new RequestTooLargeException($"prompt + max_tokens needs {blocks} KV cache blocks; the whole cache has {_pool.TotalBlocks}");
         var sampler = new Sampler(sampling, c.VocabSize, request.Prompt.ToArray(), _eos);
-        var sequence = new EngineSequence(request with { Sampling = sampling }, sampler, new LatentCache(_pool, c), blocks);
-        lock (_incoming)
-        {
-            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-            if (_waitingCount >= _options.MaxWaitingRequests) throw new EngineOverloadedException(_waitingCount);
-            _waitingCount++;
-            _incoming.Enqueue(sequence);
-        }
-        _wake.Release();
-        return sequence;
+        return new EngineSequence(request with { Sampling = sampling }, sampler, new LatentCache(_pool, c), blocks) { Observer = observer, Index = index };
     }
 
     async IAsyncEnumerable<SampledToken> Stream(EngineSequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -180,8 +188,9 @@ public sealed class InferenceEngine : IAsyncDisposable
                     token = token with { FinishReason = FinishReason.Length };
                 s.LastToken = token.TokenId;
                 Interlocked.Increment(ref _tokens);
+                bool more = s.Observer?.Invoke(s.Index, token, new ReadOnlySpan<float>(rows, i * vocab, vocab)) ?? true;
                 s.Output.Writer.TryWrite(token);
-                if (token.FinishReason != FinishReason.None) Retire(s, _running, null);
+                if (token.FinishReason != FinishReason.None || !more) Retire(s, _running, null);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

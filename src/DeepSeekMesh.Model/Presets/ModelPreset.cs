@@ -32,6 +32,21 @@ public static class ModelPreset
         return c;
     }
 
+    /// <summary>
+    /// Writes a random-weight demo model of <paramref name="preset"/> into <paramref name="directory"/>
+    /// (what the AppHost, <c>dsmesh init-model</c> and the tests serve): with a tokenizer directory, the
+    /// vocabulary covers it (<see cref="TokenizerVocabulary"/>), BOS/EOS are its ids, and its files are
+    /// copied last (so a directory with tokenizer files is complete). Returns the directory.
+    /// </summary>
+    public static string WriteDemo(string directory, string preset, ulong seed, string? tokenizerDirectory = null,
+        CheckpointDtype dtype = CheckpointDtype.Bf16, Action<int, int>? progress = null)
+    {
+        var vocab = tokenizerDirectory is null ? null : TokenizerVocabulary.Read(tokenizerDirectory);
+        RandomCheckpoint.Write(Config(preset, vocab?.VocabSize, vocab?.BosId, vocab?.EosId), directory, seed, dtype, progress: progress);
+        if (tokenizerDirectory is not null) TokenizerVocabulary.Copy(tokenizerDirectory, directory);
+        return directory;
+    }
+
     static JsonObject Shape(int vocab, int hidden, int intermediate, int moeIntermediate, int layers, int dense, int heads,
         int qLora, int kvLora, int nope, int rope, int v, int experts, int topK, int groups, int topkGroup, double scale,
         int maxPositions, double yarnFactor, int originalPositions) => new()

@@ -1,16 +1,20 @@
 using System.Text.Json;
 
-namespace DeepSeekMesh.Cli;
+namespace DeepSeekMesh.Model.Presets;
 
-/// <summary>What init-model needs from a tokenizer directory: the vocabulary size and special ids, and the files.</summary>
-public static class TokenizerFiles
+/// <summary>
+/// What a demo model needs from a HuggingFace tokenizer directory: a vocabulary size that covers
+/// every id (rounded up to a multiple of 128, as real checkpoints pad it) and the BOS/EOS ids.
+/// </summary>
+public sealed record TokenizerVocabulary(int VocabSize, int? BosId, int? EosId)
 {
-    static readonly string[] Files = ["tokenizer.json", "tokenizer_config.json"];
+    /// <summary>The files a model directory takes from the tokenizer directory.</summary>
+    public static IReadOnlyList<string> Files { get; } = ["tokenizer.json", "tokenizer_config.json"];
 
-    public static (int? VocabSize, int? BosId, int? EosId) Describe(string directory)
+    public static TokenizerVocabulary Read(string directory)
     {
         var path = Path.Combine(directory, "tokenizer.json");
-        if (!File.Exists(path)) throw new UsageException($"--tokenizer: {path} not found");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found", path);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var root = doc.RootElement;
         int maxId = root.GetProperty("model").GetProperty("vocab").EnumerateObject().Max(p => p.Value.GetInt32());
@@ -20,7 +24,17 @@ public static class TokenizerFiles
             : added.Where(t => t.GetProperty("content").GetString() == content).Select(t => (int?)t.GetProperty("id").GetInt32()).FirstOrDefault();
         var (bos, eos) = SpecialTokens(Path.Combine(directory, "tokenizer_config.json"));
         int vocab = (maxId + 1 + 127) / 128 * 128; // room for every id, rounded like real checkpoints
-        return (vocab, IdOf(bos), IdOf(eos));
+        return new TokenizerVocabulary(vocab, IdOf(bos), IdOf(eos));
+    }
+
+    /// <summary>Copies <see cref="Files"/> (those present) from one directory to another.</summary>
+    public static void Copy(string from, string to)
+    {
+        foreach (var file in Files)
+        {
+            var source = Path.Combine(from, file);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(to, file), overwrite: true);
+        }
     }
 
     static (string? Bos, string? Eos) SpecialTokens(string configPath)
@@ -31,14 +45,5 @@ public static class TokenizerFiles
             : t.ValueKind == JsonValueKind.String ? t.GetString()
             : t.ValueKind == JsonValueKind.Object && t.TryGetProperty("content", out var c) ? c.GetString() : null;
         return (Content(doc.RootElement, "bos_token"), Content(doc.RootElement, "eos_token"));
-    }
-
-    public static void Copy(string from, string to)
-    {
-        foreach (var file in Files)
-        {
-            var source = Path.Combine(from, file);
-            if (File.Exists(source)) File.Copy(source, Path.Combine(to, file), overwrite: true);
-        }
     }
 }
