@@ -35,10 +35,10 @@ function classBody(text, name) {
   const next = text.slice(start + 6).search(/\n(?:public |internal )?(?:static |sealed )*class /);
   return next < 0 ? text.slice(start) : text.slice(start, start + 6 + next);
 }
-const gatewaySource = src("src/DeepSeekMesh.Gateway/Commands.cs");
+const gatewaySource = src("src/DeepSeekMesh.Cli/Commands/GatewayCommand.cs") + src("src/DeepSeekMesh.Cli/Commands/GatewayCliOptions.cs");
 const accepted = {
   // the silo verb's own options plus the ComputeOptions group it adds (--weights, --threads, --device)
-  silo: new Set([...optionsIn(src("src/DeepSeekMesh.Silo/SiloCommand.cs")), ...optionsIn(src("src/DeepSeekMesh.Silo/ComputeOptions.cs"))]),
+  silo: new Set([...optionsIn(src("src/DeepSeekMesh.Cli/Commands/SiloCommand.cs")), ...optionsIn(src("src/DeepSeekMesh.Silo/ComputeOptions.cs"))]),
   gateway: new Set([...optionsIn(classBody(gatewaySource, "GatewayCommand")), ...optionsIn(classBody(gatewaySource, "GatewayCliOptions"))]),
 };
 const program = src("src/DeepSeekMesh.Cli/Program.cs");
@@ -46,7 +46,7 @@ check(program.includes("SiloCommand.Create()") && program.includes("GatewayComma
 const roles = new Set([...src("src/DeepSeekMesh.Silo/SiloRole.cs").matchAll(/"([a-z]+)"/g)].map((m) => m[1]));
 const gatewayHost = src("src/DeepSeekMesh.Gateway/GatewayHost.cs");
 const getPaths = new Set([...gatewayHost.matchAll(/app\.MapGet\("([^"{]+)"/g)].map((m) => m[1]));
-const gatewayServiceId = (gatewayHost.match(/ServiceId \{ get; init; \} = "([^"]+)"/) || [])[1];
+const gatewayServiceId = (src("src/DeepSeekMesh.Cli/Hosting/ClusterClientSettings.cs").match(/ServiceId \{ get; init; \} = "([^"]+)"/) || [])[1];
 const gatewayOptions = src("src/DeepSeekMesh.Gateway/GatewayOptions.cs");
 const configSection = (gatewayOptions.match(/const string Section = "([^"]+)"/) || [])[1];
 const configKeys = new Set([...gatewayOptions.matchAll(/public [\w<>]+ (\w+) \{ get; set; \}/g)].map((m) => m[1]));
@@ -166,6 +166,12 @@ async function checkRender(name, expect) {
     checkPodSecurity(where, spec);
     checkModelAndTmp(where, spec, c, expect);
     check(expect.gpuImage ? c.image.endsWith("-cuda") : !c.image.endsWith("-cuda"), `${where}: image ${c.image} ${expect.gpuImage ? "is" : "is not"} the CUDA variant`);
+    if (role === "expert") {
+      // SIGTERM drains an expert silo (its experts move away first): the grace period must cover the drain and the shutdown after it.
+      const drain = Number(argValue(c.args, "--drain-timeout"));
+      check(drain >= 0, `${where}: --drain-timeout given`);
+      check(spec.terminationGracePeriodSeconds >= drain + 30, `${where}: terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} >= --drain-timeout ${drain} + 30`);
+    }
   }
   if (expect.gpu) for (const d of experts) {
     const where = `${name}/${d.metadata.name}`, spec = d.spec.template.spec, r = spec.containers[0].resources || {};
@@ -293,6 +299,18 @@ const ext = await checkRender("external-redis", { redis: false });
   check(argValue(g.args, "--model") === "/models/DeepSeek-V3", "external-redis: --model is mountPath/subPath");
 }
 await checkRender("baked", { baked: true, networkPolicy: false });
+{
+  // Expert capacity and a long drain reach the expert pod (and only it).
+  const docs = load("expert-capacity");
+  const experts = of(docs, "Deployment").filter((d) => component(d) === "expert");
+  for (const d of experts) {
+    const spec = d.spec.template.spec, args = spec.containers[0].args;
+    check(argValue(args, "--expert-capacity") === "120", `expert-capacity/${d.metadata.name}: --expert-capacity 120`);
+    check(argValue(args, "--drain-timeout") === "90" && spec.terminationGracePeriodSeconds === 120, `expert-capacity/${d.metadata.name}: --drain-timeout 90 and a 120 s grace period`);
+  }
+  for (const d of of(docs, "Deployment").filter((d) => component(d) !== "expert"))
+    check(!d.spec.template.spec.containers[0].args.includes("--expert-capacity"), `expert-capacity/${d.metadata.name}: no --expert-capacity`);
+}
 checkScaled("default", "default-scaled", "-expert-cpu", 7);
 checkScaled("gpu", "gpu-scaled", "-expert-h100", 9);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Contracts.Mesh;
+using DeepSeekMesh.Contracts.Placement;
 using Microsoft.AspNetCore.Http;
 using Orleans.Runtime;
 
@@ -91,11 +92,13 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
         var activations = await management.GetDetailedGrainStatistics().WaitAsync(ClusterTimeout, ct);
         var load = await grains.GetGrain<IExpertStatsGrain>(model.Id).GetLoad().WaitAsync(ClusterTimeout, ct);
         var described = await reports.DescribeAsync(hosts.Select(h => h.SiloAddress), ct);
+        var plan = await grains.GetGrain<IExpertPlanGrain>(model.Id).Status().WaitAsync(ClusterTimeout, ct);
         var bySilo = activations.GroupBy(a => a.SiloAddress).ToDictionary(g => g.Key, g => g.ToList());
         await Json.WriteAsync(context, w =>
         {
             w.WriteStartObject();
             w.WriteString("model", model.Id);
+            WritePlan(w, plan);
             w.WriteStartArray("silos");
             foreach (var h in hosts.OrderBy(h => h.SiloAddress.ToString()))
                 WriteSilo(w, h, bySilo.GetValueOrDefault(h.SiloAddress) ?? [], described.GetValueOrDefault(h.SiloAddress));
@@ -148,7 +151,25 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
             w.WriteNumber("expert_calls", report.ExpertCalls);
             if (report.ExpertCapacity is { } capacity) w.WriteNumber("expert_capacity", capacity);
             else w.WriteNull("expert_capacity");
+            // experts hosted: replica 0 of each, and the extra replicas of hot experts
+            w.WriteNumber("hosted_experts", report.Experts.Count(k => k.EndsWith("/0", StringComparison.Ordinal)));
+            w.WriteNumber("hosted_replicas", report.Experts.Count(k => !k.EndsWith("/0", StringComparison.Ordinal)));
         }
+        w.WriteEndObject();
+    }
+
+    /// <summary>The model's expert placement plan as its plan grain holds it.</summary>
+    static void WritePlan(Utf8JsonWriter w, ExpertPlanStatus plan)
+    {
+        w.WriteStartObject("plan");
+        w.WriteNumber("version", plan.Version);
+        w.WriteNumber("expert_silos", plan.Silos);
+        w.WriteNumber("replicas", plan.Replicas);
+        w.WriteNumber("moves", plan.Moves);
+        w.WriteNumber("imbalance", Math.Round(plan.Imbalance, 3));
+        w.WriteStartArray("draining");
+        foreach (var silo in plan.Draining) w.WriteStringValue(silo);
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 
@@ -162,6 +183,9 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
         w.WriteNumber("cache_blocks_total", engines.Sum(e => e.CacheBlocksTotal));
         w.WriteNumber("steps", engines.Sum(e => e.Steps));
         w.WriteNumber("tokens_generated", engines.Sum(e => e.TokensGenerated));
+        w.WriteNumber("expert_calls", engines.Sum(e => e.ExpertCalls));
+        w.WriteNumber("expert_rows", engines.Sum(e => e.ExpertRows));
+        w.WriteNumber("expert_retries", engines.Sum(e => e.ExpertRetries));
         w.WriteEndObject();
     }
 }

@@ -327,5 +327,13 @@ public sealed class ProtocolTests(OpenServer server) : IClassFixture<OpenServer>
         Assert.All(experts, e => Assert.True(e!["layer"]!.GetValue<int>() >= 1)); // layer 0 is dense in the tiny preset
         Assert.True(mesh["expert_tokens_total"]!.GetValue<long>() > 0);
         Assert.Equal(0, mesh["engine"]!["cache_blocks_used"]!.GetValue<int>());
+        Assert.True(mesh["engine"]!["expert_calls"]!.GetValue<long>() > 0);
+        // the placement plan: this one silo hosts every expert
+        Assert.True(mesh["plan"]!["version"]!.GetValue<long>() > 0);
+        Assert.Equal(1, mesh["plan"]!["expert_silos"]!.GetValue<int>());
+        Assert.Equal(silo["plan_version"]!.GetValue<long>(), mesh["plan"]!["version"]!.GetValue<long>());
+        Assert.True(silo["hosted_experts"]!.GetValue<int>() > 0);
+        Assert.True(silo["expert_bytes"]!.GetValue<long>() > 0);
+        Assert.True(silo["expert_rows"]!.GetValue<long>() > 0);
     }
 }

@@ -52,6 +52,7 @@ public sealed class ElasticExpertTests
         await mesh.AddExpertSiloAsync();
         await mesh.AddExpertSiloAsync();
         var plan = await mesh.WaitForPlanAsync(3);
+        await mesh.WaitForPlacementAsync(plan, TimeSpan.FromSeconds(30)); // the experts the join moved have migrated
         var before = mesh.ExpertRowsBySilo();
         var retries = Traffic(mesh).Retries;
         Assert.Equal(expected, await Streams(mesh, 8));

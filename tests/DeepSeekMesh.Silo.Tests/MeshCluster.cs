@@ -73,6 +73,20 @@ public sealed class MeshCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until no expert silo hosts a replica that <paramref name="plan"/> puts elsewhere (the moves are done).</summary>
+    public async Task WaitForPlacementAsync(ExpertPlacementPlan plan, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var misplaced = ExpertSilos.Sum(s => s.ServiceProvider.GetRequiredService<Experts.LocalExperts>().Hosted
+                .Count(r => plan.SiloOf(r.Layer, r.Expert, r.Replica) != s.SiloAddress.ToParsableString()));
+            if (misplaced == 0) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{misplaced} expert replicas are not where {plan} puts them");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A new expert silo joins the running mesh.</summary>
     public Task<InProcessSiloHandle> AddExpertSiloAsync() => Cluster.StartAdditionalSiloAsync();
 

@@ -195,7 +195,12 @@ spec:
     spec:
       serviceAccountName: {{ include "deepseekmesh.serviceAccountName" $root }}
       automountServiceAccountToken: true
+      {{- if eq .role "expert" }}
+      {{- /* an expert silo drains on SIGTERM (its experts move away first): the grace period covers the drain and the silo's own shutdown */}}
+      terminationGracePeriodSeconds: {{ max $v.siloTerminationGracePeriodSeconds (add (int (default 30 $pool.drainTimeoutSeconds)) 30) }}
+      {{- else }}
       terminationGracePeriodSeconds: {{ $v.siloTerminationGracePeriodSeconds }}
+      {{- end }}
       {{- with $v.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
@@ -230,6 +235,14 @@ spec:
             {{- if $pool.threads }}
             - --threads
             - {{ $pool.threads | quote }}
+            {{- end }}
+            {{- if eq .role "expert" }}
+            - --drain-timeout
+            - {{ default 30 $pool.drainTimeoutSeconds | quote }}
+            {{- if not (kindIs "invalid" $pool.expertCapacity) }}
+            - --expert-capacity
+            - {{ $pool.expertCapacity | quote }}
+            {{- end }}
             {{- end }}
             {{- with $pool.extraArgs }}
             {{- toYaml . | nindent 12 }}
