@@ -15,7 +15,7 @@ namespace DeepSeekMesh.Sampling;
 /// </summary>
 public sealed class Sampler
 {
-    [ThreadStatic] private static LogitsState? t_state;
+    [ThreadStatic] private static LogitsState? _state;
 
     private readonly ILogitsProcessor[] _processors;
     private readonly ILogitsProcessor[] _argmaxProcessors;
@@ -194,7 +194,7 @@ public sealed class Sampler
 
     private static LogitsState LoadState(ReadOnlySpan<float> logits)
     {
-        var state = t_state ??= new LogitsState(logits.Length);
+        var state = _state ??= new LogitsState(logits.Length);
         state.Load(logits);
         return state;
     }

@@ -6,13 +6,13 @@ namespace DeepSeekMesh.Tokenizers;
 /// </summary>
 internal static class ByteLevelAlphabet
 {
-    private static readonly char[] s_byteToChar = BuildByteToChar();
-    private static readonly short[] s_charToByte = BuildCharToByte(s_byteToChar);
+    private static readonly char[] ByteToCharTable = BuildByteToChar();
+    private static readonly short[] CharToByteTable = BuildCharToByte(ByteToCharTable);
 
-    public static char ByteToChar(byte b) => s_byteToChar[b];
+    public static char ByteToChar(byte b) => ByteToCharTable[b];
 
     /// <summary>The byte for an alphabet char, or -1 when the char is not part of the alphabet.</summary>
-    public static int CharToByte(char c) => c < s_charToByte.Length ? s_charToByte[c] : -1;
+    public static int CharToByte(char c) => c < CharToByteTable.Length ? CharToByteTable[c] : -1;
 
     /// <summary>Decodes an alphabet string to bytes; returns null when any char is outside the alphabet.</summary>
     public static byte[]? TryDecode(string token)
@@ -36,7 +36,7 @@ internal static class ByteLevelAlphabet
         {
             for (int i = 0; i < arr.Length; i++)
             {
-                span[i] = s_byteToChar[arr[i]];
+                span[i] = ByteToCharTable[arr[i]];
             }
         });
     }

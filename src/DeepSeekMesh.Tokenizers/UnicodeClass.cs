@@ -25,7 +25,7 @@ internal enum UFlags : byte
 /// </summary>
 internal static class UnicodeClass
 {
-    private static readonly UFlags[] s_bmp = BuildTable();
+    private static readonly UFlags[] Bmp = BuildTable();
 
     public static UFlags OfCategory(UnicodeCategory cat)
     {
@@ -74,11 +74,11 @@ internal static class UnicodeClass
     {
         if (cp < 0x10000 && !(cp >= 0xD800 && cp <= 0xDFFF))
         {
-            return s_bmp[cp];
+            return Bmp[cp];
         }
         if (cp >= 0xD800 && cp <= 0xDFFF)
         {
-            return s_bmp[0xFFFD];
+            return Bmp[0xFFFD];
         }
         return OfCategory(CharUnicodeInfo.GetUnicodeCategory(cp));
     }
@@ -91,7 +91,7 @@ internal static class UnicodeClass
         if (!char.IsSurrogate(c))
         {
             length = 1;
-            return s_bmp[c];
+            return Bmp[c];
         }
         return AtSurrogate(s, i, out length);
     }
@@ -104,7 +104,7 @@ internal static class UnicodeClass
             return OfCategory(CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(s[i], s[i + 1])));
         }
         length = 1;
-        return s_bmp[0xFFFD];
+        return Bmp[0xFFFD];
     }
 
     /// <summary>UTF-16 length of the code point starting at <paramref name="i"/> (1 for lone surrogates).</summary>

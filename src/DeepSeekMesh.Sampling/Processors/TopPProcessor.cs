@@ -20,7 +20,7 @@ namespace DeepSeekMesh.Sampling.Processors;
 public sealed class TopPProcessor : ILogitsProcessor
 {
     // Distances below the max logit (scaled-logit units, i.e. nats of probability ratio) for the mass ladder.
-    private static readonly float[] s_ladder = [0.5f, 1f, 2f, 3f, 4f, 6f, 8f, 12f, 16f, 24f];
+    private static readonly float[] Ladder = [0.5f, 1f, 2f, 3f, 4f, 6f, 8f, 12f, 16f, 24f];
 
     public TopPProcessor(float topP)
     {
@@ -70,15 +70,15 @@ public sealed class TopPProcessor : ILogitsProcessor
         if (float.IsNegativeInfinity(max) || float.IsNaN(max)) return;
 
         var weights = state.Scratch.AsSpan(0, logits.Length);
-        int levels = s_ladder.Length;
+        int levels = Ladder.Length;
         Span<double> mass = stackalloc double[levels + 1]; // mass[levels] = total
         MassLadder(logits, max, weights, mass);
         double target = TopP * mass[levels];
 
         int level = 0;
         while (level < levels && mass[level] < target) level++;
-        float bandLow = level < levels ? max - s_ladder[level] : float.NegativeInfinity; // band: [bandLow, sureLow)
-        float sureLow = level > 0 ? max - s_ladder[level - 1] : float.PositiveInfinity;  // kept for sure: >= sureLow
+        float bandLow = level < levels ? max - Ladder[level] : float.NegativeInfinity; // band: [bandLow, sureLow)
+        float sureLow = level > 0 ? max - Ladder[level - 1] : float.PositiveInfinity;  // kept for sure: >= sureLow
         double cum = level > 0 ? mass[level - 1] : 0.0;
         bool anyKept = level > 0; // the max token is always >= sureLow when level > 0
 
@@ -249,10 +249,10 @@ public sealed class TopPProcessor : ILogitsProcessor
     // Float lane accumulators are flushed into double every block, for a relative error near 1e-7.
     private static void MassLadder(ReadOnlySpan<float> x, float max, Span<float> weights, Span<double> mass)
     {
-        int levels = s_ladder.Length;
+        int levels = Ladder.Length;
         Span<Vector256<float>> acc = stackalloc Vector256<float>[levels + 1];
         Span<Vector256<float>> thr = stackalloc Vector256<float>[levels];
-        for (int j = 0; j < levels; j++) thr[j] = Vector256.Create(max - s_ladder[j]);
+        for (int j = 0; j < levels; j++) thr[j] = Vector256.Create(max - Ladder[j]);
         mass.Clear();
         var m = Vector256.Create(max);
         ref float r = ref MemoryMarshal.GetReference(x);
@@ -284,7 +284,7 @@ public sealed class TopPProcessor : ILogitsProcessor
             weights[i] = e;
             mass[levels] += e;
             for (int j = 0; j < levels; j++)
-                if (x[i] >= max - s_ladder[j]) mass[j] += e;
+                if (x[i] >= max - Ladder[j]) mass[j] += e;
         }
     }
 }
