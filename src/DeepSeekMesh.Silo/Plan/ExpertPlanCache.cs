@@ -1,5 +1,4 @@
 using DeepSeekMesh.Contracts.Placement;
-using Orleans.Runtime;
 
 namespace DeepSeekMesh.Silo.Plan;
 
@@ -28,20 +27,5 @@ public sealed class ExpertPlanCache
             _view = new PlanView(plan);
             return true;
         }
-    }
-}
-
-/// <summary>A plan with its silo addresses parsed once.</summary>
-public sealed class PlanView(ExpertPlacementPlan plan)
-{
-    public ExpertPlacementPlan Plan { get; } = plan;
-
-    /// <summary>Silo slot → address.</summary>
-    public SiloAddress[] Silos { get; } = plan.Silos.Select(SiloAddress.FromParsableString).ToArray();
-
-    public SiloAddress? SiloOf(int layer, int expert, int replica)
-    {
-        var replicas = Plan.ReplicasOf(layer, expert);
-        return (uint)replica < (uint)replicas.Length ? Silos[replicas[replica]] : null;
     }
 }

@@ -2,13 +2,12 @@ using System.Runtime.CompilerServices;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
-using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
 using Orleans.GrainDirectory;
 using Orleans.Placement;
 
-namespace DeepSeekMesh.Silo.Grains;
+namespace DeepSeekMesh.Silo.Frontend;
 
 /// <summary>
 /// One completion request (key: request id) on a frontend silo — the gateway's silo when it is a
