@@ -1,7 +1,7 @@
 using DeepSeekMesh.Silo;
 using DeepSeekMesh.Silo.Hosting;
 using DeepSeekMesh.Silo.Frontend;
-using DeepSeekMesh.Silo.Mesh;
+using DeepSeekMesh.Silo.Plan;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
@@ -21,11 +21,21 @@ sealed class BenchCluster(InProcessTestCluster cluster) : IAsyncDisposable
         }));
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new BenchCluster(cluster);
+        var bench = new BenchCluster(cluster);
+        // Dispatch by the placement plan: wait until the frontend follows one over every expert silo.
+        var plans = bench.FrontendService<ExpertPlanCache>();
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); plans.Current is not { IsComplete: true } p || p.Silos.Length != expertSilos;)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no placement plan over {expertSilos} expert silos");
+            await Task.Delay(100);
+        }
+        return bench;
     }
 
+    T FrontendService<T>() where T : notnull => cluster.Silos.Single(s => s.Name == FrontendName).ServiceProvider.GetRequiredService<T>();
+
     /// <summary>The frontend silo's engine and expert traffic, exactly what serves completions there.</summary>
-    public MeshFrontend Frontend => cluster.Silos.Single(s => s.Name == FrontendName).ServiceProvider.GetRequiredService<MeshFrontend>();
+    public MeshFrontend Frontend => FrontendService<MeshFrontend>();
 
     public async ValueTask DisposeAsync()
     {

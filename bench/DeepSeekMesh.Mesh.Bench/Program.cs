@@ -7,9 +7,10 @@ using DeepSeekMesh.Model.Presets;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Silo;
 
-// Expert traffic and decode step latency, mesh (one frontend + 2 expert silos in this process) vs one
-// process, on random-weight preset models. Numbers, not assertions:
-//   dotnet run -c Release --project bench/DeepSeekMesh.Mesh.Bench [-- tiny:f32 v3-topology:f32 v3-topology:bf16]
+// Expert traffic and decode step latency, mesh (one frontend + N expert silos in this process,
+// dispatching by the placement plan) vs one process, on random-weight preset models. A case is
+// PRESET[:WIRE[:EXPERT_SILOS]] (default f32, 2 silos). Numbers, not assertions:
+//   dotnet run -c Release --project bench/DeepSeekMesh.Mesh.Bench [-- tiny:f32 v3-topology:f32:2 v3-topology:f32:4 v3-topology:bf16]
 var cases = args.Length > 0 ? args : ["tiny:f32", "v3-topology:f32", "v3-topology:bf16"];
 const int decode = 32;
 foreach (var spec in cases)
@@ -17,6 +18,7 @@ foreach (var spec in cases)
     var parts = spec.Split(':');
     string preset = parts[0];
     var wire = parts.Length > 1 && parts[1].Equals("bf16", StringComparison.OrdinalIgnoreCase) ? RowDtype.BF16 : RowDtype.F32;
+    int expertSilos = parts.Length > 2 ? int.Parse(parts[2]) : 2;
     var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-bench-{preset}");
     if (!File.Exists(Path.Combine(dir, "config.json"))) ModelPreset.WriteDemo(dir, preset, seed: 5);
     var config = ModelConfig.Load(dir);
@@ -34,7 +36,7 @@ foreach (var spec in cases)
             local = engine.Generate(requests).Timing;
         }
 
-        await using var mesh = await BenchCluster.StartAsync(new MeshSiloOptions { ModelDirectory = dir, ModelId = "bench", WireDtype = wire });
+        await using var mesh = await BenchCluster.StartAsync(new MeshSiloOptions { ModelDirectory = dir, ModelId = "bench", WireDtype = wire }, expertSilos);
         var frontend = mesh.Frontend;
         OfflineEngine.Generate(frontend.Engine, requests); // warm-up: expert activations
         var before = frontend.ExpertTraffic!;
@@ -42,7 +44,7 @@ foreach (var spec in cases)
         var timing = OfflineEngine.Generate(frontend.Engine, requests).Timing;
         var after = frontend.ExpertTraffic!;
         double steps = (after.LayerSteps - steps0) / (double)moe; // forward passes (prefill and decode)
-        Console.WriteLine($"{preset} wire={wire} batch={batch}: {moe} MoE layers; per forward pass (prefill and decode averaged) " +
+        Console.WriteLine($"{preset} wire={wire} expert-silos={expertSilos} batch={batch}: {moe} MoE layers; per forward pass (prefill and decode averaged) " +
             $"{(after.Calls - calls0) / steps:F0} expert calls, {(after.Rows - rows0) / steps:F0} rows, " +
             $"{(after.BytesSent - sent0 + after.BytesReceived - received0) / steps / 1024:F1} KiB both ways; decode step " +
             $"{1000 * timing.DecodeSeconds / (timing.DecodeTokens / (double)batch):F2} ms mesh vs " +
