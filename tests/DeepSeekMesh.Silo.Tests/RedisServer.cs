@@ -42,9 +42,27 @@ public sealed class RedisServer : IDisposable
         throw new TimeoutException("redis-server did not listen");
     }
 
+    /// <summary>SIGSTOP: the server stops answering (connections stay open and hang), as an unreachable store does.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal(18);
+
+    void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int Kill(int pid, int signal);
+
     public void Dispose()
     {
-        if (!_process.HasExited) _process.Kill();
+        if (!_process.HasExited)
+        {
+            Resume();
+            _process.Kill();
+        }
         _process.WaitForExit();
         _process.Dispose();
     }
