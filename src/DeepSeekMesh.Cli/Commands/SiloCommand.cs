@@ -40,6 +40,8 @@ public static class SiloCommand
             role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire, capacity, drainTimeout,
         };
         compute.AddTo(command);
+        var tls = new TlsCliOptions();
+        tls.AddTo(command);
         command.SetAction(parse =>
         {
             if (parse.GetValue(primary) is not null && parse.GetValue(redis) is not null)
@@ -72,6 +74,7 @@ public static class SiloCommand
                 Primary = parse.GetValue(primary) is { } p ? MeshSiloHost.ParseEndpoint(p) : null,
                 Redis = parse.GetValue(redis),
                 ClusterId = parse.GetValue(clusterId)!,
+                Tls = tls.Read(parse),
             };
             using var host = MeshSiloHost.Build(settings);
             host.Run(); // until Ctrl+C / SIGTERM

@@ -11,4 +11,6 @@ public sealed record ClusterClientSettings
     public string? Redis { get; init; }
     public string ClusterId { get; init; } = "dsmesh";
     public string ServiceId { get; init; } = "dsmesh";
+    /// <summary>Mutual TLS to the silos (they must run with TLS too); null = plain TCP.</summary>
+    public DeepSeekMesh.Silo.Hosting.MeshTls? Tls { get; init; }
 }

@@ -17,6 +17,7 @@ public static class GatewayClientHost
             c.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = cluster.ServiceId; });
             if (cluster.Redis is { } redis) c.UseRedisClustering(redis);
             else c.UseStaticClustering(cluster.Gateways.ToArray());
+            if (cluster.Tls is { } tls) c.UseTls(tls.Configure);
             c.UseConnectionRetryFilter(RetryConnect);
             c.AddActivityPropagation(); // the request's trace continues into the completion grain
         }));

@@ -20,6 +20,8 @@ public sealed record SiloHostSettings
     public string? Redis { get; init; }
     public string ClusterId { get; init; } = "dsmesh";
     public string ServiceId { get; init; } = "dsmesh";
+    /// <summary>Mutual TLS for silo-to-silo and client traffic; null = plain TCP.</summary>
+    public MeshTls? Tls { get; init; }
 }
 
 /// <summary>Builds the host of one mesh silo process (<c>dsmesh silo</c>).</summary>
@@ -42,6 +44,7 @@ public static class MeshSiloHost
                 o.ServiceId = settings.ServiceId;
             });
             silo.ConfigureEndpoints(settings.Address, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+            if (settings.Tls is { } tls) silo.UseTls(tls.Configure);
             // Silos advertise the machine's IP by default; pin the address we were given (loopback on one machine).
             silo.Services.PostConfigure<EndpointOptions>(o => o.AdvertisedIPAddress = settings.Address);
             if (settings.Redis is { } redis)
