@@ -37,6 +37,10 @@ sealed class BenchCluster(InProcessTestCluster cluster) : IAsyncDisposable
     /// <summary>The frontend silo's engine and expert traffic, exactly what serves completions there.</summary>
     public MeshFrontend Frontend => FrontendService<MeshFrontend>();
 
+    /// <summary>Per expert silo: rows computed, rows forwarded to a grain elsewhere, time computing batches.</summary>
+    public IEnumerable<DeepSeekMesh.Silo.Mesh.SiloActivity> ExpertActivity =>
+        cluster.Silos.Where(s => s.Name != FrontendName).Select(s => s.ServiceProvider.GetRequiredService<DeepSeekMesh.Silo.Mesh.SiloActivity>());
+
     public async ValueTask DisposeAsync()
     {
         await cluster.StopAllSilosAsync();

@@ -30,6 +30,7 @@ public static class MeshMetricNames
     public const string ExpertServedRows = "dsmesh.expert.served.rows";
     public const string ExpertActivations = "dsmesh.expert.activations";
     public const string ExpertResidentBytes = "dsmesh.expert.resident.bytes";
+    public const string ExpertForwardedRows = "dsmesh.expert.forwarded.rows";
 
     // Frontend silos: the expert placement plan (from the model's plan grain).
     public const string PlanVersion = "dsmesh.plan.version";

@@ -23,6 +23,8 @@ public sealed class SiloReport
     [Id(8)] public long ExpertCalls { get; init; }
     /// <summary>Declared expert capacity (experts); null = unlimited.</summary>
     [Id(9)] public int? ExpertCapacity { get; init; }
+    /// <summary>Rows that reached this silo for a replica not active here and took an extra hop to its grain (a stale plan, a first use).</summary>
+    [Id(11)] public long ForwardedRows { get; init; }
     /// <summary>The frontend engine's state; null on silos that run no engine.</summary>
     [Id(10)] public EngineReport? Engine { get; init; }
 }

@@ -85,6 +85,8 @@ public sealed class MeshMetrics : BackgroundService
         _meter.CreateObservableCounter(N.ExpertServedRows, () => _activity.ExpertRows, "{row}", "Token rows computed by this silo's expert grains");
         _meter.CreateObservableUpDownCounter(N.ExpertActivations, () => _activity.ExpertActivations, "{activation}", "Expert grains active on this silo");
         _meter.CreateObservableUpDownCounter(N.ExpertResidentBytes, () => _local.Bytes, "By", "Bytes of routed-expert weights resident on this silo");
+        _meter.CreateObservableCounter(N.ExpertForwardedRows, () => _activity.ForwardedRows, "{row}",
+            "Rows that reached this silo for an expert replica not active here and took an extra hop (a stale plan, a first use)");
     }
 
     IEnumerable<Measurement<T>> FromEngine<T>(Func<Model.Engine.EngineStats, T> read) where T : struct =>

@@ -32,6 +32,7 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
         if (batch.Rows.Columns != store.Config.HiddenSize)
             throw new ArgumentException($"expert batch rows have {batch.Rows.Columns} values, the model's hidden size is {store.Config.HiddenSize}");
         activity.BatchStarted();
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var leases = new LocalExperts.Lease?[batch.Experts.Length];
         try
         {
@@ -42,7 +43,10 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
                 var replica = new ExpertReplica(batch.Layer, batch.Experts[i], batch.Replicas[i]);
                 leases[i] = local.TryAcquire(replica);
                 if (leases[i] is null && batch.RowCounts[i] > 0)
+                {
+                    activity.Forwarded(batch.RowCounts[i]);
                     forwarded[i] = GrainFactory.GetExpertGrain(replica.Layer, replica.Expert, replica.Replica).Forward(Slice(batch.Rows, offset, batch.RowCounts[i]));
+                }
                 offset += batch.RowCounts[i];
             }
             return await Task.Run(() => Compute(batch, leases, forwarded));
@@ -50,7 +54,7 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
         finally
         {
             foreach (var lease in leases) lease?.Dispose();
-            activity.BatchEnded(batch.Rows.Rows);
+            activity.BatchEnded(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             if (Misplaced) DeactivateOnIdle(); // placed here because the keyed silo was unknown or gone
         }
     }
@@ -128,6 +132,7 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
             ExpertRows = activity.ExpertRows,
             ExpertCalls = activity.ExpertMessages,
             ExpertCapacity = options.ExpertCapacity,
+            ForwardedRows = activity.ForwardedRows,
             Engine = engine,
         };
         if (Misplaced) DeactivateOnIdle();

@@ -9,7 +9,7 @@ namespace DeepSeekMesh.Silo.Mesh;
 public sealed class SiloActivity
 {
     readonly ConcurrentDictionary<int, int> _routers = new();
-    long _expertActivations, _expertCalls, _expertRows, _routedTokens, _messages, _inFlight;
+    long _expertActivations, _expertCalls, _expertRows, _routedTokens, _messages, _inFlight, _forwardedRows, _batchTicks;
 
     /// <summary>MoE layer → live router activations on this silo.</summary>
     public IReadOnlyDictionary<int, int> RouterActivations => _routers.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => p.Value);
@@ -19,6 +19,10 @@ public sealed class SiloActivity
     public long RoutedTokens => Interlocked.Read(ref _routedTokens);
     /// <summary>Expert messages served: dispatcher batches and direct expert grain calls.</summary>
     public long ExpertMessages => Interlocked.Read(ref _messages);
+    /// <summary>Rows a dispatcher batch brought for a replica not active here, forwarded to its grain (a stale plan or a first use).</summary>
+    public long ForwardedRows => Interlocked.Read(ref _forwardedRows);
+    /// <summary>Time the dispatcher spent computing batches (summed over concurrent batches).</summary>
+    public TimeSpan BatchTime => TimeSpan.FromTicks(Interlocked.Read(ref _batchTicks));
     /// <summary>Dispatcher batches being computed now (a draining silo waits for 0).</summary>
     public long BatchesInFlight => Interlocked.Read(ref _inFlight);
 
@@ -36,7 +40,13 @@ public sealed class SiloActivity
         Interlocked.Increment(ref _inFlight);
     }
 
-    internal void BatchEnded(int rows) => Interlocked.Decrement(ref _inFlight);
+    internal void BatchEnded(TimeSpan time)
+    {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Add(ref _batchTicks, time.Ticks);
+    }
+
+    internal void Forwarded(int rows) => Interlocked.Add(ref _forwardedRows, rows);
 
     /// <summary>One expert computed <paramref name="rows"/> rows.</summary>
     internal void ExpertCalled(int rows)
