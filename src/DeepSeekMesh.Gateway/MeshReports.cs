@@ -6,7 +6,8 @@ namespace DeepSeekMesh.Gateway;
 /// <summary>
 /// What each silo says about itself: its <see cref="IMeshSiloGrain"/> (key: the silo's address)
 /// answers <see cref="IMeshSiloGrain.Describe"/> with its role, experts and, on frontends, the engine.
-/// A silo that does not answer in time is left out (the views show role "unknown" and no engine).
+/// A silo that does not answer in time, or whose agent was placed on another silo, is left out (the
+/// views show role "unknown" and no engine until the next request).
 /// </summary>
 public sealed class MeshReports(IGrainFactory grains)
 {
@@ -24,7 +25,10 @@ public sealed class MeshReports(IGrainFactory grains)
     {
         try
         {
-            return await grains.GetGrain<IMeshSiloGrain>(silo.ToParsableString()).Describe().WaitAsync(Timeout, cancellationToken);
+            var key = silo.ToParsableString();
+            var report = await grains.GetGrain<IMeshSiloGrain>(key).Describe().WaitAsync(Timeout, cancellationToken);
+            // An agent placed elsewhere (the placing silo did not know this one yet) describes its host, not this silo.
+            return report.Address == key ? report : null;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
