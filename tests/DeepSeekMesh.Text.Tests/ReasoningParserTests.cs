@@ -6,9 +6,9 @@ namespace DeepSeekMesh.Text.Tests;
 public sealed class ReasoningParserTests
 {
     /// <summary>Feeds <paramref name="output"/> in pieces of <paramref name="size"/> characters; returns the joined reasoning and content.</summary>
-    static (string Reasoning, string Content) Run(string output, int size)
+    static (string Reasoning, string Content) Run(string output, int size, bool promptOpenedThink = true)
     {
-        var parser = new ReasoningParser();
+        var parser = new ReasoningParser(promptOpenedThink);
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
         for (int i = 0; i < output.Length; i += size)
@@ -32,6 +32,19 @@ public sealed class ReasoningParserTests
     {
         foreach (int size in new[] { 1, 2, 3, 5, 7, output.Length })
             Assert.Equal((reasoning, content), Run(output, size));
+    }
+
+    [Theory]
+    [InlineData("<think>Hmm.</think>Yes.", "Hmm.", "Yes.")]
+    [InlineData("\n <think>Hmm.</think>Yes.", "Hmm.", "Yes.")]
+    [InlineData("Sunny.", "", "Sunny.")] // an answer after tool results: not reasoning
+    [InlineData("<thin", "", "<thin")]
+    [InlineData("Hmm.</think>Yes.", "", "Hmm.</think>Yes.")]
+    [InlineData("", "", "")]
+    public void WhenThePromptDidNotOpenThinkReasoningBeginsOnlyWithTheOutputsOwnTag(string output, string reasoning, string content)
+    {
+        foreach (int size in new[] { 1, 2, 3, 5, Math.Max(1, output.Length) })
+            Assert.Equal((reasoning, content), Run(output, size, promptOpenedThink: false));
     }
 
     [Fact]

@@ -50,19 +50,24 @@ public sealed record ChatCompletionRequest : GenerationRequest
         int? top = logprobs ? TopLogprobs ?? 0 : null;
         string maxName = MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var sampling = Sampling(model, MaxCompletionTokens ?? MaxTokens, maxName, top, logprobsName: "top_logprobs");
-        var parsing = reasoning || tools is not null ? new ChatParsing(reasoning, tools is not null, tools?.Parallel ?? true) : null;
+        bool opened = reasoning && model.Codec.Tokenizer.Decode(ids[^Math.Min(3, ids.Length)..]).TrimEnd().EndsWith(ReasoningParser.StartTag, StringComparison.Ordinal);
+        var parsing = reasoning || tools is not null ? new ChatParsing(reasoning, tools is not null, tools?.Parallel ?? true, opened) : null;
         return Job(model, limits, [new PromptInput(ids, "")], sampling, maxName, echo: false, top, parsing);
     }
 
     /// <summary>
     /// The conversation as token ids. Tools go to a template that reads <c>tools</c>; for one that does not
     /// (DeepSeek-V3's) they become a system-prompt section (<see cref="DeepSeekToolPrompt"/>) after the
-    /// conversation's own system messages.
+    /// conversation's own system messages, and an assistant turn with tool calls loses its content (that
+    /// template would otherwise drop the calls).
     /// </summary>
     static int[] Tokenize(TextCodec codec, IReadOnlyList<ChatMessage> messages, ChatTools? tools)
     {
         try
         {
+            // DeepSeek-V3's template writes an assistant turn's tool calls only when its content is None: keep the calls.
+            if (!codec.TemplateTakesTools)
+                messages = messages.Select(m => m is { Role: "assistant", ToolCalls.Count: > 0, Content: not null } ? m with { Content = null } : m).ToList();
             if (tools is null) return codec.EncodeChat(messages);
             if (codec.TemplateTakesTools) return codec.Tokenizer.Encode(codec.RenderChat(messages, true, tools.Definitions), addBos: false);
             int leading = messages.TakeWhile(m => m.Role == "system").Count();

@@ -9,7 +9,7 @@ namespace DeepSeekMesh.Gateway.Serving;
 /// </summary>
 public sealed class ChoiceParser(ChatParsing parsing)
 {
-    readonly ReasoningParser? _reasoning = parsing.Reasoning ? new() : null;
+    readonly ReasoningParser? _reasoning = parsing.Reasoning ? new(parsing.PromptOpenedThink) : null;
     readonly DeepSeekToolCallParser? _tools = parsing.ToolCalls ? new(parsing.ParallelToolCalls ? int.MaxValue : 1) : null;
 
     public ChoiceEvent Parse(ChoiceEvent e)

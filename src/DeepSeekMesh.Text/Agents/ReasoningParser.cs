@@ -4,30 +4,48 @@ namespace DeepSeekMesh.Text.Agents;
 
 /// <summary>
 /// Splits an R1-style model's output, fed as text deltas, into reasoning and answer, as vLLM's
-/// <c>deepseek_r1</c> reasoning parser does: the output starts in reasoning (R1's chat template
-/// opens <c>&lt;think&gt;</c> in the prompt, so the model may or may not write it); a first
-/// <c>&lt;think&gt;</c> before <c>&lt;/think&gt;</c> is dropped; everything up to <c>&lt;/think&gt;</c>
-/// is reasoning, everything after it is answer; without <c>&lt;/think&gt;</c> all of it is reasoning.
-/// A tag split across deltas is held back until it is whole (never shown as text).
+/// <c>deepseek_r1</c> reasoning parser does once reasoning has begun: a first <c>&lt;think&gt;</c> before
+/// <c>&lt;/think&gt;</c> is dropped; everything up to <c>&lt;/think&gt;</c> is reasoning, everything after it
+/// is answer; without <c>&lt;/think&gt;</c> all of it is reasoning. Reasoning begins at once when the prompt
+/// opened <c>&lt;think&gt;</c> (R1's later chat template does), otherwise only when the output starts with
+/// <c>&lt;think&gt;</c> (after whitespace); output that starts otherwise is all answer (vLLM would call it
+/// reasoning, which turns an answer after tool results into reasoning). A tag split across deltas is held
+/// back until it is whole (never shown as text).
 /// </summary>
-public sealed class ReasoningParser
+/// <param name="promptOpenedThink">The prompt ends with <c>&lt;think&gt;</c>: the output starts inside the reasoning.</param>
+public sealed class ReasoningParser(bool promptOpenedThink = true)
 {
     public const string StartTag = "<think>";
     public const string EndTag = "</think>";
 
+    enum State { Undecided, Reasoning, Content }
+
     readonly StringBuilder _pending = new();
-    bool _reasoning = true;
+    State _state = promptOpenedThink ? State.Reasoning : State.Undecided;
     bool _startSeen;
 
     /// <summary>True once <c>&lt;/think&gt;</c> was seen: the rest is answer.</summary>
-    public bool ReasoningEnded => !_reasoning;
+    public bool ReasoningEnded => _state == State.Content;
 
     /// <summary>The reasoning and answer text that <paramref name="text"/> makes safe to show (possibly both empty).</summary>
     public ReasoningDelta Push(string text)
     {
-        if (!_reasoning) return new("", text);
+        if (_state == State.Content) return new("", text);
         _pending.Append(text);
         var buffer = _pending.ToString();
+        if (_state == State.Undecided)
+        {
+            var opening = buffer.TrimStart();
+            if (StartTag.StartsWith(opening, StringComparison.Ordinal)) return new("", ""); // whitespace or part of <think>: wait
+            _pending.Clear();
+            if (!opening.StartsWith(StartTag, StringComparison.Ordinal))
+            {
+                _state = State.Content;
+                return new("", buffer);
+            }
+            _state = State.Reasoning;
+            buffer = opening;
+        }
         int end = buffer.IndexOf(EndTag, StringComparison.Ordinal);
         if (!_startSeen)
         {
@@ -42,7 +60,7 @@ public sealed class ReasoningParser
         _pending.Clear();
         if (end >= 0)
         {
-            _reasoning = false;
+            _state = State.Content;
             return new(buffer[..end], buffer[(end + EndTag.Length)..]);
         }
         int held = _startSeen ? PartialTag.HeldBack(buffer, EndTag) : PartialTag.HeldBack(buffer, EndTag, StartTag);
@@ -50,11 +68,11 @@ public sealed class ReasoningParser
         return new(buffer[..^held], "");
     }
 
-    /// <summary>At the end of generation: text held back as a possible tag is reasoning after all.</summary>
+    /// <summary>At the end of generation: text held back as a possible tag is reasoning after all (answer when reasoning never began).</summary>
     public ReasoningDelta Finish()
     {
         var rest = _pending.ToString();
         _pending.Clear();
-        return _reasoning ? new(rest, "") : new("", rest);
+        return _state == State.Reasoning ? new(rest, "") : new("", rest);
     }
 }
