@@ -26,6 +26,12 @@ public sealed class GatewayOptions
     /// <summary>Largest number of stop strings.</summary>
     public int MaxStopSequences { get; set; } = 16;
 
+    /// <summary>
+    /// Split R1-style reasoning (<c>&lt;think&gt;…&lt;/think&gt;</c>) into <c>reasoning_content</c> unless a request
+    /// says otherwise (<c>separate_reasoning</c>). Only for models whose vocabulary has think tokens.
+    /// </summary>
+    public bool Reasoning { get; set; }
+
     /// <summary>Retry-After seconds sent with 429s when the cluster is saturated.</summary>
     public int OverloadedRetryAfterSeconds { get; set; } = 1;
 }

@@ -16,7 +16,10 @@ public sealed class GenerationJob
     public int? Logprobs { get; init; }
     public bool Echo { get; init; }
     public bool SkipSpecialTokens { get; init; } = true;
+    /// <summary>Chat only: reasoning and tool-call parsing of the output; null: the text as generated.</summary>
+    public Serving.ChatParsing? Parsing { get; init; }
     public int Choices => Prompts.Count * N;
+
     public int PromptTokens => Prompts.Sum(p => p.Ids.Length);
 
     /// <summary>Tokens charged against a tokens-per-minute limit: every choice's prompt plus its max_tokens.</summary>

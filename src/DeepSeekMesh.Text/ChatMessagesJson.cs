@@ -44,6 +44,8 @@ public static class ChatMessagesJson
                     call.TryGetProperty("type", out var t) ? t.GetString() ?? "function" : "function", name, args));
             }
         }
+        // DeepSeek-V3's template writes an assistant message's tool calls only when its content is None.
+        if (role == "assistant" && calls is { Count: > 0 } && string.IsNullOrEmpty(content)) content = null;
         if (content is null && calls is null && role != "assistant") throw new FormatException($"{where}.content is required for role '{role}'");
         return new ChatMessage(role, content, calls,
             m.TryGetProperty("tool_call_id", out var tid) ? tid.GetString() : null,

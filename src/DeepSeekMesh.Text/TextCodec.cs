@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using DeepSeekMesh.ChatTemplates;
+using DeepSeekMesh.Text.Agents;
 using DeepSeekMesh.Tokenizers;
 
 namespace DeepSeekMesh.Text;
@@ -14,10 +16,12 @@ public sealed class TextCodec
 
     public Tokenizer Tokenizer { get; }
 
-    TextCodec(Tokenizer tokenizer, ChatTemplateRenderer? chat)
+    TextCodec(Tokenizer tokenizer, ChatTemplateRenderer? chat, bool templateTakesTools)
     {
         Tokenizer = tokenizer;
         _chat = chat;
+        TemplateTakesTools = templateTakesTools;
+        HasThinkTokens = tokenizer.TokenToId(ReasoningParser.StartTag) is not null && tokenizer.TokenToId(ReasoningParser.EndTag) is not null;
     }
 
     /// <summary>Loads tokenizer.json and tokenizer_config.json (with its chat_template, if any) from a directory.</summary>
@@ -27,13 +31,19 @@ public sealed class TextCodec
         ChatTemplateRenderer? chat = null;
         if (tokenizer.ChatTemplate is { } template)
             chat = new ChatTemplateRenderer(template) { BosToken = tokenizer.BosToken, EosToken = tokenizer.EosToken };
-        return new TextCodec(tokenizer, chat);
+        return new TextCodec(tokenizer, chat, tokenizer.ChatTemplate is { } source && Regex.IsMatch(source, @"\btools\b"));
     }
 
     /// <summary>True when a tokenizer sits in <paramref name="directory"/> (a model directory usually carries one).</summary>
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, "tokenizer.json"));
 
     public bool HasChatTemplate => _chat is not null;
+
+    /// <summary>True when the chat template reads a <c>tools</c> variable (it lists tools itself); DeepSeek-V3's does not.</summary>
+    public bool TemplateTakesTools { get; }
+
+    /// <summary>True when the vocabulary has <c>&lt;think&gt;</c> and <c>&lt;/think&gt;</c> tokens (R1-style reasoning models).</summary>
+    public bool HasThinkTokens { get; }
 
     public int[] EncodePrompt(string prompt) => Tokenizer.Encode(prompt, Tokenizer.AddBosToken && Tokenizer.BosTokenId is not null);
 

@@ -36,6 +36,7 @@ public abstract class GatewayServer : IAsyncLifetime
     public string ModelId => App.Services.GetRequiredService<ServedModel>().Id;
 
     protected virtual void Configure(GatewayOptions options) { }
+    protected virtual string ModelDirectory => TinyModel.Directory;
     protected virtual EngineOptions Engine => new();
     public virtual string? Key => null;
 
@@ -45,7 +46,7 @@ public abstract class GatewayServer : IAsyncLifetime
         {
             Gateway = new GatewaySettings
             {
-                ModelDirectory = TinyModel.Directory,
+                ModelDirectory = ModelDirectory,
                 Port = 0,
                 Configure = Configure,
                 LogLevel = LogLevel.Warning,

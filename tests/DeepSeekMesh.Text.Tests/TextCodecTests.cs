@@ -86,4 +86,40 @@ public sealed class TextCodecTests
         Assert.Equal("f", m[1].ToolCalls![0].FunctionName);
         Assert.Equal("c1", m[2].ToolCallId);
     }
+
+    [Fact]
+    public void AToolRoundTripRendersInDeepSeekFormatAndEmptyAssistantContentKeepsTheCalls()
+    {
+        using var doc = JsonDocument.Parse("""
+            [{"role":"user","content":"Weather?"},
+             {"role":"assistant","content":"","tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
+             {"role":"tool","content":"{\"t\":21}","tool_call_id":"c1"}]
+            """);
+        var text = Codec.Value.RenderChat(ChatMessagesJson.Parse(doc.RootElement));
+        Assert.Contains("<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\":\"Paris\"}\n```<｜tool▁call▁end｜>", text);
+        Assert.EndsWith("<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>{\"t\":21}<｜tool▁output▁end｜><｜tool▁outputs▁end｜>", text);
+    }
+
+    [Fact]
+    public void DeepSeekV3HasNoThinkTokensAndNoToolsSlot()
+    {
+        Assert.False(Codec.Value.HasThinkTokens);
+        Assert.False(Codec.Value.TemplateTakesTools);
+    }
+
+    [Fact]
+    public void TheToolPromptTokenizesItsCallFormatAsTheModelsOwnTokens()
+    {
+        var prompt = Agents.DeepSeekToolPrompt.Render(
+            [new("get_weather", "Current weather.", """{"type":"object","properties":{"city":{"type":"string"}}}"""), new("get_time", null, null)],
+            required: "get_time", parallel: false);
+        Assert.Contains("### get_weather\nDescription: Current weather.\nParameters: {\"type\":\"object\"", prompt);
+        Assert.Contains("### get_time\nParameters: {}", prompt);
+        Assert.Contains("You must call the function get_time.", prompt);
+        Assert.Contains("Call at most one function per reply.", prompt);
+        var tokenizer = Codec.Value.Tokenizer;
+        var ids = tokenizer.Encode(prompt, addBos: false);
+        foreach (var special in new[] { "<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>", "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>" })
+            Assert.Contains(tokenizer.TokenToId(special)!.Value, ids);
+    }
 }

@@ -20,7 +20,11 @@ public sealed record ChatChunkChoice(
     [property: JsonPropertyName("logprobs")] ChatLogprobs? Logprobs,
     [property: JsonPropertyName("finish_reason")] string? FinishReason);
 
-/// <summary>The role (first chunk of a choice) and the content added.</summary>
+/// <summary>The role (first chunk of a choice) and what was added: content, reasoning (DeepSeek's <c>reasoning_content</c>), tool calls.</summary>
 public sealed record ChatDelta(
     [property: JsonPropertyName("role"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
-    [property: JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+    [property: JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content)
+{
+    [JsonPropertyName("reasoning_content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ReasoningContent { get; init; }
+    [JsonPropertyName("tool_calls"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<ChatToolCallDelta>? ToolCalls { get; init; }
+}

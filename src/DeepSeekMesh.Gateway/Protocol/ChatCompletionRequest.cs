@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DeepSeekMesh.ChatTemplates;
+using DeepSeekMesh.Gateway.Serving;
 using DeepSeekMesh.Text;
+using DeepSeekMesh.Text.Agents;
 
 namespace DeepSeekMesh.Gateway.Protocol;
 
@@ -10,8 +12,13 @@ public sealed record ChatCompletionRequest : GenerationRequest
 {
     /// <summary>The conversation; parsed by <see cref="ChatMessagesJson"/> (roles, content parts, tool calls).</summary>
     [JsonPropertyName("messages")] public JsonElement? Messages { get; init; }
-    /// <summary>Tool definitions handed to the chat template as they are.</summary>
+    /// <summary>OpenAI's function tools; read by <see cref="ChatTools"/> with <see cref="ToolChoice"/> and <see cref="ParallelToolCalls"/>.</summary>
     [JsonPropertyName("tools")] public JsonElement? Tools { get; init; }
+    /// <summary><c>none</c>, <c>auto</c>, <c>required</c> or <c>{"type":"function","function":{"name"}}</c>.</summary>
+    [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; init; }
+    [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get; init; }
+    /// <summary>SGLang's switch: split reasoning into <c>reasoning_content</c> (default: the server's <see cref="GatewayOptions.Reasoning"/>).</summary>
+    [JsonPropertyName("separate_reasoning")] public bool? SeparateReasoning { get; init; }
     [JsonPropertyName("response_format")] public ResponseFormat? ResponseFormat { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
@@ -31,12 +38,8 @@ public sealed record ChatCompletionRequest : GenerationRequest
         {
             throw ApiException.BadRequest($"Invalid 'messages': {e.Message}.", "messages", "invalid_value");
         }
-        IReadOnlyList<object?>? tools = null;
-        if (Tools is { } t)
-        {
-            if (t.ValueKind != JsonValueKind.Array) throw ApiException.InvalidType("tools", "an array", t);
-            tools = t.EnumerateArray().Select(x => (object?)x.Clone()).ToArray();
-        }
+        var tools = ChatTools.Read(Tools, ToolChoice, ParallelToolCalls);
+        bool reasoning = model.Codec.HasThinkTokens && (SeparateReasoning ?? limits.Reasoning);
         if (ResponseFormat?.Type is not (null or "text") and var type)
             throw ApiException.BadRequest($"response_format type '{type}' is not supported; only 'text' is.", "response_format", "unsupported_parameter");
         int[] ids = Tokenize(model.Codec, messages, tools);
@@ -47,14 +50,29 @@ public sealed record ChatCompletionRequest : GenerationRequest
         int? top = logprobs ? TopLogprobs ?? 0 : null;
         string maxName = MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var sampling = Sampling(model, MaxCompletionTokens ?? MaxTokens, maxName, top, logprobsName: "top_logprobs");
-        return Job(model, limits, [new PromptInput(ids, "")], sampling, maxName, echo: false, top);
+        bool opened = reasoning && model.Codec.Tokenizer.Decode(ids[^Math.Min(3, ids.Length)..]).TrimEnd().EndsWith(ReasoningParser.StartTag, StringComparison.Ordinal);
+        var parsing = reasoning || tools is not null ? new ChatParsing(reasoning, tools is not null, tools?.Parallel ?? true, opened) : null;
+        return Job(model, limits, [new PromptInput(ids, "")], sampling, maxName, echo: false, top, parsing);
     }
 
-    static int[] Tokenize(TextCodec codec, IReadOnlyList<ChatMessage> messages, IReadOnlyList<object?>? tools)
+    /// <summary>
+    /// The conversation as token ids. Tools go to a template that reads <c>tools</c>; for one that does not
+    /// (DeepSeek-V3's) they become a system-prompt section (<see cref="DeepSeekToolPrompt"/>) after the
+    /// conversation's own system messages, and an assistant turn with tool calls loses its content (that
+    /// template would otherwise drop the calls).
+    /// </summary>
+    static int[] Tokenize(TextCodec codec, IReadOnlyList<ChatMessage> messages, ChatTools? tools)
     {
         try
         {
-            return tools is null ? codec.EncodeChat(messages) : codec.Tokenizer.Encode(codec.RenderChat(messages, true, tools), addBos: false);
+            // DeepSeek-V3's template writes an assistant turn's tool calls only when its content is None: keep the calls.
+            if (!codec.TemplateTakesTools)
+                messages = messages.Select(m => m is { Role: "assistant", ToolCalls.Count: > 0, Content: not null } ? m with { Content = null } : m).ToList();
+            if (tools is null) return codec.EncodeChat(messages);
+            if (codec.TemplateTakesTools) return codec.Tokenizer.Encode(codec.RenderChat(messages, true, tools.Definitions), addBos: false);
+            int leading = messages.TakeWhile(m => m.Role == "system").Count();
+            var section = ChatMessage.System(DeepSeekToolPrompt.Render(tools.Functions, tools.Required, tools.Parallel));
+            return codec.EncodeChat([.. messages.Take(leading), section, .. messages.Skip(leading)]);
         }
         catch (TemplateException e)
         {

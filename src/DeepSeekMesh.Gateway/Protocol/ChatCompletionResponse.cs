@@ -20,9 +20,11 @@ public sealed record ChatChoice(
     [property: JsonPropertyName("logprobs")] ChatLogprobs? Logprobs,
     [property: JsonPropertyName("finish_reason")] string FinishReason);
 
-/// <summary>The assistant's message.</summary>
-public sealed record AssistantMessage([property: JsonPropertyName("content")] string Content)
+/// <summary>The assistant's message: content (null when it only called tools), DeepSeek's <c>reasoning_content</c> and the tool calls when there are any.</summary>
+public sealed record AssistantMessage([property: JsonPropertyName("content")] string? Content)
 {
     [JsonPropertyName("role"), JsonPropertyOrder(-1)] public string Role => "assistant";
     [JsonPropertyName("refusal")] public string? Refusal => null;
+    [JsonPropertyName("reasoning_content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ReasoningContent { get; init; }
+    [JsonPropertyName("tool_calls"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<ChatToolCall>? ToolCalls { get; init; }
 }

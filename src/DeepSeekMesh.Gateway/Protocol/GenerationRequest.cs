@@ -72,7 +72,7 @@ public abstract record GenerationRequest
 
     /// <summary>The job: n, streaming, stop strings, and every prompt checked against the context window.</summary>
     protected GenerationJob Job(ServedModel model, GatewayOptions limits, IReadOnlyList<PromptInput> prompts, SamplingParams sampling,
-        string maxName, bool echo, int? logprobs)
+        string maxName, bool echo, int? logprobs, Serving.ChatParsing? parsing = null)
     {
         int n = N ?? 1;
         if (n < 1) throw ApiException.BadRequest($"'n' must be at least 1, got {n}.", "n", "invalid_value");
@@ -95,6 +95,7 @@ public abstract record GenerationRequest
             Logprobs = logprobs,
             Echo = echo,
             SkipSpecialTokens = SkipSpecialTokens ?? true,
+            Parsing = parsing,
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using DeepSeekMesh.Text.Agents;
 
 namespace DeepSeekMesh.Gateway.Serving;
 
@@ -7,6 +8,8 @@ public sealed class ChoiceResult(int index)
 {
     public int Index { get; } = index;
     public StringBuilder Text { get; } = new();
+    public StringBuilder Reasoning { get; } = new();
+    public List<ParsedToolCall> ToolCalls { get; } = [];
     public List<TokenLogprobInfo> Logprobs { get; } = [];
     public string FinishReason { get; set; } = "stop";
     public int CompletionTokens { get; set; }
@@ -14,6 +17,8 @@ public sealed class ChoiceResult(int index)
     public void Add(ChoiceEvent e)
     {
         Text.Append(e.Text);
+        Reasoning.Append(e.Reasoning);
+        ToolCalls.AddRange(e.ToolCalls);
         if (e.Logprob is not null) Logprobs.Add(e.Logprob);
         CompletionTokens = e.CompletionTokens;
         if (e.FinishReason is not null) FinishReason = e.FinishReason;

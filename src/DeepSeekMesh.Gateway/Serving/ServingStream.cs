@@ -14,6 +14,11 @@ public sealed class ServingStream(GenerationJob job, string id, long created, IA
     public long Created => created;
     public string Model => job.Model.Id;
 
+    /// <summary>One parser per choice when the job asks for reasoning or tool calls.</summary>
+    readonly ChoiceParser[]? _parsers = job.Parsing is { } parsing ? Enumerable.Range(0, job.Choices).Select(_ => new ChoiceParser(parsing)).ToArray() : null;
+
+    ChoiceEvent Parse(ChoiceEvent e) => _parsers is null ? e : _parsers[e.Index].Parse(e);
+
     /// <summary>Every choice's events as they come, then the usage; a cluster failure is the last event. Cancellation propagates.</summary>
     public async IAsyncEnumerable<ServingEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -38,7 +43,7 @@ public sealed class ServingStream(GenerationJob job, string id, long created, IA
                 yield break;
             }
             if (!more) break;
-            var choice = events.Current;
+            var choice = Parse(events.Current);
             bool first = !seen[choice.Index];
             seen[choice.Index] = true;
             if (choice.FinishReason is not null) completionTokens += choice.CompletionTokens;
@@ -51,7 +56,7 @@ public sealed class ServingStream(GenerationJob job, string id, long created, IA
     public async Task<List<ChoiceResult>> CollectAsync(CancellationToken cancellationToken)
     {
         var choices = Enumerable.Range(0, job.Choices).Select(i => new ChoiceResult(i)).ToList();
-        await foreach (var e in Generation.Merge(started, cancellationToken)) choices[e.Index].Add(e);
+        await foreach (var e in Generation.Merge(started, cancellationToken)) choices[e.Index].Add(Parse(e));
         return choices;
     }
 }
