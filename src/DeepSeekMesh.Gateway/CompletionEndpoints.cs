@@ -12,23 +12,54 @@ public sealed class CompletionEndpoints(ServedModel model, ServingCompletion ser
 {
     readonly GatewayOptions _options = options.Value;
 
-    /// <summary>The request body as JSON: 413 over the size limit, 400 when it is not JSON.</summary>
+    /// <summary>The request body as JSON: 413 over the size limit, 400 when it is not UTF-8 (RFC 8259) or not JSON.</summary>
     public static async Task<JsonDocument> ReadJsonAsync(HttpContext context, long limit)
     {
         if (context.Request.ContentLength > limit)
             throw new ApiException(413, $"The request body is {context.Request.ContentLength} bytes; the limit is {limit} bytes.", ApiException.InvalidRequest, null, "request_too_large");
         try
         {
-            return await JsonDocument.ParseAsync(context.Request.Body, new JsonDocumentOptions { MaxDepth = 64 }, context.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw ApiException.BadRequest($"We could not parse the JSON body of your request: {e.Message}", code: "invalid_json");
+            using var body = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                if (body.Length + read > limit) throw new BadHttpRequestException("body too large", StatusCodes.Status413PayloadTooLarge);
+                body.Write(buffer, 0, read);
+            }
+            return ParseJson(new ReadOnlyMemory<byte>(body.GetBuffer(), 0, (int)body.Length));
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw new ApiException(413, $"The request body is larger than the limit of {limit} bytes.", ApiException.InvalidRequest, null, "request_too_large");
         }
+    }
+
+    /// <summary>
+    /// Parses a JSON message after checking that every byte is UTF-8: JsonDocument checks string
+    /// bytes only when a string is read, so invalid UTF-8 would otherwise surface later as a 500 or
+    /// make a garbled key silently unknown.
+    /// </summary>
+    public static JsonDocument ParseJson(ReadOnlyMemory<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw ApiException.BadRequest($"We could not parse the JSON body of your request: it is not valid UTF-8 (byte {FirstInvalidByte(json.Span)}); JSON text must be UTF-8 (RFC 8259).", code: "invalid_json");
+        }
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.BadRequest($"We could not parse the JSON body of your request: {e.Message}", code: "invalid_json");
+        }
+    }
+
+    static int FirstInvalidByte(ReadOnlySpan<byte> bytes)
+    {
+        var status = System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out int consumed, out _, replaceInvalidSequences: false);
+        return status == System.Buffers.OperationStatus.Done ? bytes.Length : consumed;
     }
 
     public async Task Chat(HttpContext context)

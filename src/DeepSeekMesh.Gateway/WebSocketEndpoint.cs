@@ -59,15 +59,7 @@ public sealed class WebSocketEndpoint(ServedModel model, ServingCompletion servi
 
     async Task RunAsync(HttpContext context, WebSocket socket, byte[] message, CancellationToken ct)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(message, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw ApiException.BadRequest($"We could not parse the JSON of your message: {e.Message}", code: "invalid_json");
-        }
+        var doc = CompletionEndpoints.ParseJson(message);
         GenerationJob job;
         using (doc)
             job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest).Validate(model, _options);
