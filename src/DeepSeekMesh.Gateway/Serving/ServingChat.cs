@@ -36,7 +36,7 @@ public sealed class ServingChat(ServingStream stream)
     public ChatCompletionResponse Response(IReadOnlyList<ChoiceResult> choices) => new(stream.Id, stream.Created, stream.Model,
         choices.Select(c => new ChatChoice(c.Index, new AssistantMessage(c.Text.ToString()),
             stream.Job.Logprobs is null ? null : ChatLogprobs.From(c.Logprobs), c.FinishReason)).ToArray(),
-        new Usage(stream.Job.PromptTokens, choices.Sum(c => c.CompletionTokens)));
+        Usage.Of(stream.Job, choices.Sum(c => c.CompletionTokens), i => choices[i].CachedTokens));
 
     static ChatLogprobs? Logprobs(ChoiceEvent e) => e.Logprob is null ? null : ChatLogprobs.From([e.Logprob]);
 }
