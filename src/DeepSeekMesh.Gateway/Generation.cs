@@ -81,6 +81,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
     async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string grainKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<ICompletionGrain>(grainKey);
+        if (FrontendAffinity.KeyOf(prompt) is { } prefix) RequestContext.Set(FrontendAffinity.RequestContextKey, prefix); // session affinity: the frontend that holds this prefix
                 var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
         var tokenizer = job.Model.Codec.Tokenizer;
         int count = 0, cached = 0;
