@@ -18,6 +18,7 @@ public sealed class LatentCache : IDisposable
     readonly ModelConfig _config;
     readonly List<int> _blocks = new();
     readonly List<BlockHash> _hashes = new(); // of the full blocks registered (or reused) so far, in order
+    (IReadOnlyList<int> Prompt, List<BlockHash> Hashes)? _promptHashes; // of the prompt's blocks that may be reused, kept while admission waits
     (int Start, int End, Tensor Write, Tensor Read)? _rows;
 
     public LatentCache(LatentCachePool pool, ModelConfig config, bool ownsPool = false)
@@ -58,10 +59,11 @@ public sealed class LatentCache : IDisposable
         cachedTokens = 0;
         if (_blocks.Count > 0 || Length > 0) throw new InvalidOperationException("admission of a cache already in use");
         var hits = new List<int>();
-        var hashes = new List<BlockHash>();
+        if (_promptHashes is not { } known || !ReferenceEquals(known.Prompt, prompt)) _promptHashes = known = (prompt, []);
+        var hashes = known.Hashes;
         if (_pool.PrefixCaching)
         {
-            BlockHash.Extend(hashes, prompt, _pool.BlockSize, (prompt.Count - 1) / _pool.BlockSize);
+            BlockHash.Extend(hashes, prompt, _pool.BlockSize, (prompt.Count - 1) / _pool.BlockSize); // once: a no-op when admission retries
             hits = _pool.Lookup(hashes);
         }
         int fresh = _pool.BlocksFor(tokens) - hits.Count;
@@ -69,6 +71,7 @@ public sealed class LatentCache : IDisposable
         _pool.Share(hits, _blocks);
         if (!_pool.TryAllocate(Math.Max(fresh, 0), _blocks)) throw new InvalidOperationException("the pool lost free blocks during admission");
         _hashes.AddRange(hashes.Take(hits.Count));
+        _promptHashes = null;
         Length = cachedTokens = hits.Count * _pool.BlockSize;
         return true;
     }
