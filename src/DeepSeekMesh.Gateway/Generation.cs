@@ -81,9 +81,10 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
     async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string grainKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<ICompletionGrain>(grainKey);
+        if (FrontendAffinity.KeyOf(prompt) is { } prefix) RequestContext.Set(FrontendAffinity.RequestContextKey, prefix); // session affinity: the frontend that holds this prefix
                 var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
         var tokenizer = job.Model.Codec.Tokenizer;
-        int count = 0;
+        int count = 0, cached = 0;
         string? finish = null;
         var measured = _genAi.Begin(job.Model.Id, prompt.Length); // GenAI semconv: TTFT, time per output token, duration, usage
         try
@@ -93,7 +94,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
             {
                 long start = Stopwatch.GetTimestamp();
                 var token = tokens.Current;
-                count++;
+                if (count++ == 0) cached = token.CachedPromptTokens; // the first token reports the prefix cache's reuse
                 measured.Token();
                 var delta = token.IsStopToken ? "" : text.Push(token.TokenId);
                 if (text.Stopped) finish = "stop";
@@ -105,12 +106,12 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
                 TokenLogprobInfo? logprob = job.Logprobs is null ? null : Describe(tokenizer, token);
                 metrics.AddTokenProcessing(Stopwatch.GetTimestamp() - start);
                 if (finish is not null) measured.Complete();
-                yield return new ChoiceEvent(index, delta, logprob, finish, count);
+                yield return new ChoiceEvent(index, delta, logprob, finish, count, cached);
                 if (finish is not null) yield break; // disposing the grain enumerator ends the sequence (a stop string cut it)
             }
             measured.Complete();
             // The grain ended without a finish reason (it should not): close the text.
-            yield return new ChoiceEvent(index, text.Finish(), null, "stop", count);
+            yield return new ChoiceEvent(index, text.Finish(), null, "stop", count, cached);
         }
         finally
         {

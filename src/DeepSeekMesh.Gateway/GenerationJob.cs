@@ -22,6 +22,13 @@ public sealed class GenerationJob
 
     public int PromptTokens => Prompts.Sum(p => p.Ids.Length);
 
+    /// <summary>
+    /// Prompt tokens read from prefix caches, counted once per prompt as <see cref="PromptTokens"/> is: per prompt,
+    /// the most any of its choices reused (<paramref name="cachedOfChoice"/>: by choice index).
+    /// </summary>
+    public int CachedPromptTokens(Func<int, int> cachedOfChoice) =>
+        Enumerable.Range(0, Prompts.Count).Sum(p => Enumerable.Range(p * N, N).Max(cachedOfChoice));
+
     /// <summary>Tokens charged against a tokens-per-minute limit: every choice's prompt plus its max_tokens.</summary>
     public long ChargedTokens => (long)N * Prompts.Sum(p => (long)p.Ids.Length + (Sampling.MaxTokens ?? 0));
 

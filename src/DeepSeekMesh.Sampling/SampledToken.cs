@@ -40,4 +40,10 @@ public readonly record struct SampledToken
 
     /// <summary>Whether the sequence is finished after this token (stop token first, then max_tokens).</summary>
     public FinishReason FinishReason { get; init; }
+
+    /// <summary>
+    /// On a sequence's first token: how many prompt tokens the engine read from its prefix cache instead of
+    /// computing (OpenAI's <c>usage.prompt_tokens_details.cached_tokens</c>); 0 on every later token.
+    /// </summary>
+    public int CachedPromptTokens { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DeepSeekMesh.Cli.Hosting;
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Silo;
 
 namespace DeepSeekMesh.Cli.Commands;
@@ -15,11 +16,13 @@ public static class ServeCommand
         var c = new GatewayCliOptions();
         var siloPort = new Option<int>("--silo-port") { Description = "the in-process silo's silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "the in-process silo's Orleans client gateway port (0 = none)", DefaultValueFactory = _ => 30000 };
+        var noPrefixCaching = new Option<bool>("--no-prefix-caching") { Description = "turn off automatic prefix caching (reuse of cached prompt prefixes)" };
         var compute = new ComputeOptions();
         var command = new Command("serve", "Serve the OpenAI-compatible API with a one-silo mesh in this process, until Ctrl+C");
         c.AddTo(command);
         command.Add(siloPort);
         command.Add(gatewayPort);
+        command.Add(noPrefixCaching);
         compute.AddTo(command);
         command.SetAction(parse =>
         {
@@ -29,6 +32,7 @@ public static class ServeCommand
                 Silo = new MeshSiloOptions
                 {
                     Model = compute.Read(parse),
+                    Engine = new EngineOptions { EnablePrefixCaching = !parse.GetValue(noPrefixCaching) },
                 },
                 SiloPort = parse.GetValue(siloPort),
                 SiloGatewayPort = parse.GetValue(gatewayPort),

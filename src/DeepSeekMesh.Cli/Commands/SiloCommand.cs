@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Silo;
 using DeepSeekMesh.Silo.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -34,10 +35,11 @@ public static class SiloCommand
             Description = "seconds a stopping expert silo waits for its experts to move away (SIGTERM drains first)",
             DefaultValueFactory = _ => 30,
         };
+        var noPrefixCaching = new Option<bool>("--no-prefix-caching") { Description = "frontend: turn off automatic prefix caching (reuse of cached prompt prefixes)" };
         var compute = new ComputeOptions();
         var command = new Command("silo", "Run one silo of the mesh (frontend, expert or all) until Ctrl+C")
         {
-            role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire, capacity, drainTimeout,
+            role, model, modelId, siloPort, gatewayPort, address, primary, redis, clusterId, wire, capacity, drainTimeout, noPrefixCaching,
         };
         compute.AddTo(command);
         var tls = new TlsCliOptions();
@@ -65,6 +67,7 @@ public static class SiloCommand
                         var w => throw new ArgumentException($"--wire: '{w}' is not f32 or bf16"),
                     },
                     Model = compute.Read(parse),
+                    Engine = new EngineOptions { EnablePrefixCaching = !parse.GetValue(noPrefixCaching) },
                     ExpertCapacity = parse.GetValue(capacity),
                     Plan = new ExpertPlanOptions { DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)) },
                 },

@@ -17,6 +17,8 @@ public struct SampledTokenSurrogate
     [Id(4)] public float[] TopLogprobs;
     [Id(5)] public bool IsStopToken;
     [Id(6)] public byte FinishReason;
+    /// <summary>Prompt tokens read from the prefix cache (a sequence's first token only).</summary>
+    [Id(7)] public int CachedPromptTokens;
 }
 
 /// <summary>Lets <see cref="SampledToken"/> stream from the completion grain as itself.</summary>
@@ -36,6 +38,7 @@ public sealed class SampledTokenConverter : IConverter<SampledToken, SampledToke
             TopLogprobs = top,
             IsStopToken = s.IsStopToken,
             FinishReason = (FinishReason)s.FinishReason,
+            CachedPromptTokens = s.CachedPromptTokens,
         };
     }
 
@@ -54,6 +57,7 @@ public sealed class SampledTokenConverter : IConverter<SampledToken, SampledToke
             TopLogprobs = logprobs,
             IsStopToken = t.IsStopToken,
             FinishReason = (byte)t.FinishReason,
+            CachedPromptTokens = t.CachedPromptTokens,
         };
     }
 }

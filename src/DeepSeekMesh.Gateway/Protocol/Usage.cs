@@ -3,12 +3,17 @@ using System.Text.Json.Serialization;
 
 namespace DeepSeekMesh.Gateway.Protocol;
 
-/// <summary>OpenAI's <c>usage</c>: tokens of the prompts and of every choice.</summary>
+/// <summary>OpenAI's <c>usage</c>: tokens of the prompts and of every choice, and how many prompt tokens came from the prefix cache.</summary>
 public sealed record Usage(
     [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
-    [property: JsonPropertyName("completion_tokens")] int CompletionTokens)
+    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
+    [property: JsonPropertyName("prompt_tokens_details")] PromptTokensDetails? PromptTokensDetails = null)
 {
     [JsonPropertyName("total_tokens")] public int TotalTokens => PromptTokens + CompletionTokens;
+
+    /// <summary>The usage of <paramref name="job"/>: <paramref name="cachedOfChoice"/> gives each choice's cached prompt tokens (by choice index).</summary>
+    public static Usage Of(GenerationJob job, int completionTokens, Func<int, int> cachedOfChoice) =>
+        new(job.PromptTokens, completionTokens, new PromptTokensDetails(job.CachedPromptTokens(cachedOfChoice)));
 }
 
 /// <summary>

@@ -13,6 +13,7 @@ public sealed class ChoiceResult(int index)
     public List<TokenLogprobInfo> Logprobs { get; } = [];
     public string FinishReason { get; set; } = "stop";
     public int CompletionTokens { get; set; }
+    public int CachedTokens { get; set; }
 
     public void Add(ChoiceEvent e)
     {
@@ -21,6 +22,7 @@ public sealed class ChoiceResult(int index)
         ToolCalls.AddRange(e.ToolCalls);
         if (e.Logprob is not null) Logprobs.Add(e.Logprob);
         CompletionTokens = e.CompletionTokens;
+        CachedTokens = e.CachedTokens;
         if (e.FinishReason is not null) FinishReason = e.FinishReason;
     }
 }

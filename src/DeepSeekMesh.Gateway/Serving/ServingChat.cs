@@ -49,7 +49,7 @@ public sealed class ServingChat(ServingStream stream)
 
     public ChatCompletionResponse Response(IReadOnlyList<ChoiceResult> choices) => new(stream.Id, stream.Created, stream.Model,
         choices.Select(c => new ChatChoice(c.Index, Message(c), stream.Job.Logprobs is null ? null : ChatLogprobs.From(c.Logprobs), c.FinishReason)).ToArray(),
-        new Usage(stream.Job.PromptTokens, choices.Sum(c => c.CompletionTokens)));
+        Usage.Of(stream.Job, choices.Sum(c => c.CompletionTokens), i => choices[i].CachedTokens));
 
     /// <summary>A choice's message; with parsing on, empty content and empty reasoning are null (as vLLM writes them).</summary>
     AssistantMessage Message(ChoiceResult c)

@@ -24,6 +24,7 @@ public sealed class ServingStream(GenerationJob job, string id, long created, IA
     {
         var seen = new bool[job.Choices];
         int completionTokens = 0;
+        var cached = new int[job.Choices];
         await using var events = Generation.Merge(started, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -46,10 +47,11 @@ public sealed class ServingStream(GenerationJob job, string id, long created, IA
             var choice = Parse(events.Current);
             bool first = !seen[choice.Index];
             seen[choice.Index] = true;
+            cached[choice.Index] = choice.CachedTokens;
             if (choice.FinishReason is not null) completionTokens += choice.CompletionTokens;
             yield return new ChoiceDelta(choice, first);
         }
-        yield return new UsageReport(new Usage(job.PromptTokens, completionTokens));
+        yield return new UsageReport(Usage.Of(job, completionTokens, i => cached[i]));
     }
 
     /// <summary>Every choice whole (a failure throws).</summary>

@@ -28,7 +28,7 @@ public sealed class ServingText(ServingStream stream)
     public CompletionResponse UsageChunk(Usage usage) => Response(UsageField.For(true, usage));
 
     public CompletionResponse Response(IReadOnlyList<ChoiceResult> choices) =>
-        Response(UsageField.For(true, new Usage(Job.PromptTokens, choices.Sum(c => c.CompletionTokens))), choices.Select(Choice).ToArray());
+        Response(UsageField.For(true, Usage.Of(Job, choices.Sum(c => c.CompletionTokens), i => choices[i].CachedTokens)), choices.Select(Choice).ToArray());
 
     CompletionChoice Choice(ChoiceResult c)
     {

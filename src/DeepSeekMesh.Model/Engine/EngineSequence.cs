@@ -16,7 +16,11 @@ internal sealed class EngineSequence(EngineRequest request, Sampler sampler, Lat
     public ActivityContext Origin { get; } = Activity.Current?.Context ?? default;
     public Channel<SampledToken> Output { get; } = Channel.CreateUnbounded<SampledToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
-    /// <summary>Prompt tokens already prefilled.</summary>
+    /// <summary>The prompt and then every sampled token: what the cache's positions hold, and what its full blocks are hashed by.</summary>
+    public List<int> Tokens { get; } = [.. request.Prompt];
+    /// <summary>Prompt tokens read from the prefix cache at admission (not computed).</summary>
+    public int CachedTokens { get; set; }
+    /// <summary>Prompt tokens already prefilled (cached ones included).</summary>
     public int Prefilled { get; set; }
     public bool Prefilling => Prefilled < Request.Prompt.Count;
     public int LastToken { get; set; } = -1;

@@ -9,8 +9,11 @@ namespace DeepSeekMesh.Model.Engine;
 /// Continuous batching over one model: requests join and leave between steps, each with its own
 /// sampling parameters and seed; prompts are prefilled in chunks alongside running decodes; the
 /// latent KV cache is a fixed pool of blocks and a request is admitted only when the blocks for its
-/// whole prompt + max_tokens are free (so nothing is ever preempted). One dedicated thread runs the
-/// steps; callers stream tokens through channels.
+/// whole prompt + max_tokens are free (so nothing is ever preempted). With prefix caching a request
+/// starts on the cached blocks of its longest cached prompt prefix and prefills only the rest (its
+/// first token reports how many prompt tokens were reused); cached blocks nobody holds count as free
+/// and are evicted least recently used first. One dedicated thread runs the steps; callers stream
+/// tokens through channels.
 /// </summary>
 public sealed class InferenceEngine : IAsyncDisposable
 {
@@ -24,13 +27,13 @@ public sealed class InferenceEngine : IAsyncDisposable
     readonly Thread _loop;
     readonly int[] _eos;
     int _waitingCount;
-    long _steps, _tokens;
+    long _steps, _tokens, _promptTokens, _cachedTokens;
 
     public InferenceEngine(Transformer model, EngineOptions? options = null)
     {
         Model = model;
         _options = options ?? new EngineOptions();
-        _pool = new LatentCachePool(model.Config, model.Options, _options.CacheBlocks, _options.BlockSize);
+        _pool = new LatentCachePool(model.Config, model.Options, _options.CacheBlocks, _options.BlockSize, prefixCaching: _options.EnablePrefixCaching);
         _eos = model.Config.EosTokenId is { } e ? [e] : [];
         _loop = new Thread(Run) { IsBackground = true, Name = "dsmesh-engine" };
         _loop.Start();
@@ -43,7 +46,12 @@ public sealed class InferenceEngine : IAsyncDisposable
         get
         {
             lock (_incoming)
-                return new EngineStats(_running.Count, _waitingCount, _pool.UsedBlocks, _pool.TotalBlocks, Interlocked.Read(ref _steps), Interlocked.Read(ref _tokens));
+                return new EngineStats(_running.Count, _waitingCount, _pool.UsedBlocks, _pool.TotalBlocks, Interlocked.Read(ref _steps), Interlocked.Read(ref _tokens))
+                {
+                    CacheBlocksCached = _pool.CachedBlocks,
+                    PromptTokens = Interlocked.Read(ref _promptTokens),
+                    CachedPromptTokens = Interlocked.Read(ref _cachedTokens),
+                };
         }
     }
 
@@ -144,7 +152,10 @@ public sealed class InferenceEngine : IAsyncDisposable
         while (_waiting.Count > 0 && _running.Count < _options.MaxRunningSequences)
         {
             var next = _waiting[0]; // FIFO: a big request is not overtaken forever by small ones
-            if (!next.Cache.TryReserve(next.Request.Prompt.Count + next.Request.Sampling.MaxTokens!.Value)) break;
+            if (!next.Cache.TryAdmit(next.Request.Prompt, next.Request.Prompt.Count + next.Request.Sampling.MaxTokens!.Value, out int cached)) break;
+            next.Prefilled = next.CachedTokens = cached;
+            Interlocked.Add(ref _promptTokens, next.Request.Prompt.Count);
+            Interlocked.Add(ref _cachedTokens, cached);
             _waiting.RemoveAt(0);
             lock (_incoming) _waitingCount--;
             _running.Add(next);
@@ -178,12 +189,15 @@ public sealed class InferenceEngine : IAsyncDisposable
             for (int i = 0; i < batch.Count; i++)
             {
                 var s = batch[i];
+                s.Cache.CacheFullBlocks(s.Tokens); // blocks this step filled become reusable
                 if (s.Prefilling)
                 {
                     s.Prefilled += inputs[i].Count;
                     if (s.Prefilling) continue; // more prompt to go: these logits are not a prediction anyone asked for
                 }
                 var token = s.Sampler.Sample(new ReadOnlySpan<float>(rows, i * vocab, vocab));
+                if (s.Tokens.Count == s.Request.Prompt.Count) token = token with { CachedPromptTokens = s.CachedTokens }; // the first token reports the reuse
+                s.Tokens.Add(token.TokenId);
                 if (token.FinishReason == FinishReason.None && s.Cache.Length >= Model.Config.MaxPositionEmbeddings)
                     token = token with { FinishReason = FinishReason.Length };
                 s.LastToken = token.TokenId;

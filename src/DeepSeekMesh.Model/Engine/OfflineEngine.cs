@@ -9,9 +9,10 @@ namespace DeepSeekMesh.Model.Engine;
 /// engine), for the CLI, tests and benchmarks: a batch of requests goes in together, so every prompt
 /// is prefilled in one ragged step; then every unfinished sequence advances by one token per step,
 /// each sampling with its own parameters and seed. The engine is sized for the largest batch seen so
-/// far (a bigger one replaces it).
+/// far (a bigger one replaces it). <paramref name="prefixCaching"/>: the engine's automatic prefix caching
+/// (<see cref="EngineOptions.EnablePrefixCaching"/>); a later call reuses the prompt prefixes of earlier ones.
 /// </summary>
-public sealed class OfflineEngine(Transformer model) : IDisposable
+public sealed class OfflineEngine(Transformer model, bool prefixCaching = true) : IDisposable
 {
     InferenceEngine? _engine;
     EngineOptions? _options; // what _engine was sized for
@@ -102,6 +103,7 @@ public sealed class OfflineEngine(Transformer model) : IDisposable
             MaxBatchTokens = Math.Max(requests.Sum(r => r.Prompt.Count), 1),
             MaxRunningSequences = Math.Max(requests.Count, 1),
             MaxWaitingRequests = Math.Max(requests.Count, 1),
+            EnablePrefixCaching = prefixCaching,
         };
         if (_engine is { } current && _options is { } have && have.CacheBlocks >= needed.CacheBlocks && have.MaxBatchTokens >= needed.MaxBatchTokens
             && have.MaxRunningSequences >= needed.MaxRunningSequences)
@@ -113,6 +115,7 @@ public sealed class OfflineEngine(Transformer model) : IDisposable
                 MaxBatchTokens = Math.Max(old.MaxBatchTokens, needed.MaxBatchTokens),
                 MaxRunningSequences = Math.Max(old.MaxRunningSequences, needed.MaxRunningSequences),
                 MaxWaitingRequests = Math.Max(old.MaxWaitingRequests, needed.MaxWaitingRequests),
+                EnablePrefixCaching = prefixCaching,
             };
         _engine?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _options = needed;

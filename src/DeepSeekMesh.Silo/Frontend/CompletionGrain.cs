@@ -13,9 +13,11 @@ namespace DeepSeekMesh.Silo.Frontend;
 /// One completion request (key: request id) on a frontend silo — the gateway's silo when it is a
 /// frontend, else any frontend. Hands the request to the silo's engine and streams the tokens as
 /// they are sampled; when the caller stops enumerating (or cancels), the sequence ends and its KV
-/// cache blocks are freed.
+/// cache blocks are freed. A prompt with a prefix key in the request context goes to the frontend that
+/// prefix has affinity with (<see cref="FrontendAffinity"/>: where its prefix cache likely is).
 /// </summary>
 [FrontendSilosOnly]
+[FrontendAffinity]
 [PreferLocalPlacement]
 [GrainType("dsm-completion")]
 [GrainDirectory(GrainDirectoryName = Hosting.MeshSiloBuilderExtensions.CompletionDirectory)]

@@ -41,6 +41,7 @@ public static class MeshSiloBuilderExtensions
         silo.AddDistributedGrainDirectory(CompletionDirectory);
         var services = silo.Services;
         services.AddPlacementFilter<SiloRoleFilterStrategy, SiloRoleFilterDirector>(ServiceLifetime.Transient);
+        services.AddPlacementFilter<FrontendAffinityFilterStrategy, FrontendAffinityFilterDirector>(ServiceLifetime.Transient);
         services.AddPlacementDirector<ExpertPlanPlacement, ExpertPlanPlacementDirector>();
         services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         services.TryAddSingleton(TimeProvider.System);
