@@ -23,12 +23,14 @@ public static class ServeCommand
         compute.AddTo(command);
         command.SetAction(parse =>
         {
+            var model = compute.Read(parse);
             var settings = new ServeSettings
             {
                 Gateway = c.Settings(parse),
                 Silo = new MeshSiloOptions
                 {
-                    Model = compute.Read(parse),
+                    Model = model,
+                    WireDtype = ComputeOptions.WireDtypeFor(model),
                 },
                 SiloPort = parse.GetValue(siloPort),
                 SiloGatewayPort = parse.GetValue(gatewayPort),
