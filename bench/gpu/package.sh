@@ -3,13 +3,13 @@
 # a self-contained dsmesh built with -p:TorchBackend=external (the .NET runtime inside, no libtorch:
 # it loads the one of Python's torch), the conformance cases, the tokenizer and bench/gpu/run.sh.
 #
-#   bench/gpu/package.sh [OUT.tar.xz]      (default: bench/gpu/out/dsmesh-gpu-check.tar.xz)
+#   bench/gpu/package.sh [OUT.tar.xz]      (default: artifacts/dsmesh-gpu-check.tar.xz)
 #
 # On the GPU machine: tar -xJf dsmesh-gpu-check.tar.xz && dsmesh-gpu-check/run.sh --device cuda
 # The archive must stay within 60 MiB.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-OUT="${1:-$ROOT/bench/gpu/out/dsmesh-gpu-check.tar.xz}"
+OUT="${1:-$ROOT/artifacts/dsmesh-gpu-check.tar.xz}"
 LIMIT_MIB=60
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT

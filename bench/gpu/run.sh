@@ -36,9 +36,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 OMP_WAIT_POLICY=PASSIVE
 [[ "$DEVICE" == cpu ]] && REQUIRE=cpu || REQUIRE=cuda
 
 say() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
-step() { # step NAME SECONDS COMMAND...: runs it with a time limit, logs to $OUT/NAME.log, records pass/fail and time
+BUDGET="${DSMESH_GPU_CHECK_BUDGET:-470}" # seconds for the whole run (8 minutes, less a margin)
+step() { # step NAME SECONDS COMMAND...: runs it with a time limit (within what is left of BUDGET), logs to $OUT/NAME.log
   local name="$1" limit="$2"; shift 2
-  local t0=$SECONDS
+  local t0=$SECONDS left=$((BUDGET - (SECONDS - started)))
+  (( limit > left )) && limit=$left
+  if (( limit < 5 )); then failed=1; say "$(printf '%-28s %s' "$name" "SKIPPED (out of the ${BUDGET} s budget)")"; return 124; fi
   timeout --kill-after=10 "$limit" "$@" >"$OUT/$name.log" 2>&1
   local rc=$?
   [[ $rc -eq 0 ]] || failed=1
@@ -99,7 +102,7 @@ else
   (while :; do cut -d' ' -f1 /proc/loadavg; sleep 0.25; done) >"$OUT/cpu-load.txt" &
   sampler=$!
 fi
-step bench-small 150 "$DSMESH" bench --model "$WORK/small" --batch 1,16 --prompt-tokens 64 --decode-tokens 32 --repeats 2 --device "$DEVICE"
+step bench-small 200 "$DSMESH" bench --model "$WORK/small" --batch 1,16 --prompt-tokens 64 --decode-tokens 32 --repeats 2 --device "$DEVICE"
 kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
 grep '^{' "$OUT/bench-small.log" | sed 's/^/  /' | tee -a "$SUMMARY"
 if [[ -s "$OUT/gpu-utilisation.csv" ]]; then
@@ -117,8 +120,8 @@ elif [[ -s "$OUT/cpu-load.txt" ]]; then
 fi
 
 # ---- 4. one chat through dsmesh serve ---------------------------------------------------------
-PORT="${DSMESH_GPU_CHECK_PORT:-18080}"
-"$DSMESH" serve --model "$WORK/small" --port "$PORT" --silo-port 21111 --gateway-port 0 --device "$DEVICE" >"$OUT/serve.log" 2>&1 &
+PORT="${DSMESH_GPU_CHECK_PORT:-18080}" SILO_PORT="${DSMESH_GPU_CHECK_SILO_PORT:-21111}"
+"$DSMESH" serve --model "$WORK/small" --port "$PORT" --silo-port "$SILO_PORT" --gateway-port 0 --device "$DEVICE" >"$OUT/serve.log" 2>&1 &
 server=$!
 step chat-serve 150 python3 - "$PORT" <<'PY'
 import json, sys, time, urllib.request
