@@ -135,6 +135,8 @@ function checkDevice(where, c, expect) {
   } else {
     check(env.NVIDIA_DRIVER_CAPABILITIES === undefined && env.OMP_WAIT_POLICY === undefined, `${where}: no GPU env on a pod without GPUs`);
   }
+  const weights = argValue(c.args, "--weights");
+  check(weights === expect.weights, `${where}: --weights ${weights} (expected ${expect.weights}: absent = the compute dtype)`);
   const compute = argValue(c.args, "--compute");
   check(compute === expect.computes?.[where.split("/").pop()], `${where}: --compute ${compute} (expected ${expect.computes?.[where.split("/").pop()]}: absent = the binary's default, bf16 on CUDA)`);
 }
@@ -307,11 +309,11 @@ function checkScaled(base, scaled, deploymentSuffix, replicas) {
 
 console.error("check-chart: validating rendered manifests");
 await checkRender("default", {});
-await checkRender("gpu", { gpu: true, pools: 2 });
+await checkRender("gpu", { gpu: true, pools: 2, weights: "bf16" });
 // The frontend alone on a GPU (default values otherwise): only it changes device, image and env.
 await checkRender("gpu-frontend", {});
 // Overrides win: a pool pinned to another GPU, another pool with more threads and f32 compute.
-await checkRender("gpu-overrides", { gpu: true, pools: 2, maxGpuThreads: 6,
+await checkRender("gpu-overrides", { gpu: true, pools: 2, maxGpuThreads: 6, weights: "bf16",
   devices: { "dsm-deepseekmesh-expert-h100": "cuda:1" }, computes: { "dsm-deepseekmesh-expert-l40s": "f32" } });
 {
   const gpuFrontend = load("gpu-frontend").filter((d) => d.kind === "Deployment" && component(d) === "frontend");

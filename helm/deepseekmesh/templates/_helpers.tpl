@@ -246,8 +246,10 @@ spec:
             - $(DSMESH_REDIS)
             - --cluster-id
             - {{ include "deepseekmesh.clusterId" $root | quote }}
+            {{- with $v.model.weights }}
             - --weights
-            - {{ $v.model.weights | quote }}
+            - {{ . | quote }}
+            {{- end }}
             {{- if and (eq .role "frontend") $pool.wire }}
             - --wire
             - {{ $pool.wire | quote }}
