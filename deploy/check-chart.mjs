@@ -118,11 +118,39 @@ function checkModelAndTmp(where, spec, c, values) {
   check(v && (v.persistentVolumeClaim?.readOnly === true || v.hostPath), `${where}: the model volume is a read-only PVC or a hostPath`);
 }
 
+// A pod that requests GPUs computes on them: --device cuda (or what the values override it with),
+// the CUDA image, a small --threads, OMP threads that sleep; every other pod: --device cpu, the
+// CPU image. NVIDIA_VISIBLE_DEVICES is the device plugin's alone (it names the granted GPUs).
+const requestsGpu = (c) => ["limits", "requests"].some((k) => Number(c.resources?.[k]?.["nvidia.com/gpu"] ?? 0) > 0);
+function checkDevice(where, c, expect) {
+  const gpu = requestsGpu(c), env = envOf(c), device = argValue(c.args, "--device");
+  const wanted = expect.devices?.[where.split("/").pop()] ?? (gpu ? "cuda" : "cpu");
+  check(device === wanted, `${where}: --device ${device} (expected ${wanted}: ${gpu ? "requests" : "does not request"} nvidia.com/gpu)`);
+  check(gpu === c.image.endsWith("-cuda"), `${where}: image ${c.image} ${gpu ? "is" : "is not"} the CUDA variant`);
+  const threads = Number(argValue(c.args, "--threads"));
+  if (gpu) {
+    check(threads >= 1 && threads <= (expect.maxGpuThreads ?? 4), `${where}: a GPU pod runs few CPU threads (--threads ${argValue(c.args, "--threads")})`);
+    check(env.OMP_WAIT_POLICY?.value === "PASSIVE", `${where}: OMP_WAIT_POLICY=PASSIVE on a GPU pod`);
+    check(/\bcompute\b/.test(env.NVIDIA_DRIVER_CAPABILITIES?.value ?? ""), `${where}: NVIDIA_DRIVER_CAPABILITIES includes compute on a GPU pod`);
+  } else {
+    check(env.NVIDIA_DRIVER_CAPABILITIES === undefined && env.OMP_WAIT_POLICY === undefined, `${where}: no GPU env on a pod without GPUs`);
+  }
+  const weights = argValue(c.args, "--weights");
+  check(weights === expect.weights, `${where}: --weights ${weights} (expected ${expect.weights}: absent = the compute dtype)`);
+  const compute = argValue(c.args, "--compute");
+  check(compute === expect.computes?.[where.split("/").pop()], `${where}: --compute ${compute} (expected ${expect.computes?.[where.split("/").pop()]}: absent = the binary's default, bf16 on CUDA)`);
+}
+function checkNoVisibleDevices(name, docs) {
+  for (const d of docs) for (const c of [...(d.spec?.template?.spec?.containers ?? []), ...(d.spec?.containers ?? [])])
+    check(envOf(c).NVIDIA_VISIBLE_DEVICES === undefined, `${name}/${d.metadata.name}/${c.name}: sets NVIDIA_VISIBLE_DEVICES (the device plugin's job)`);
+}
+
 // ---- One render -------------------------------------------------------------------------------
 async function checkRender(name, expect) {
   const failuresBefore = failures;
   const docs = load(name);
   for (const d of docs) await validate(d, name);
+  checkNoVisibleDevices(name, docs);
   const deployments = of(docs, "Deployment");
   const gateway = deployments.find((d) => component(d) === "gateway");
   const frontends = deployments.filter((d) => component(d) === "frontend");
@@ -165,7 +193,7 @@ async function checkRender(name, expect) {
     check(c.readinessProbe?.tcpSocket?.port === "orleans-gw", `${where}: ready when the Orleans client gateway port accepts`);
     checkPodSecurity(where, spec);
     checkModelAndTmp(where, spec, c, expect);
-    check(expect.gpuImage ? c.image.endsWith("-cuda") : !c.image.endsWith("-cuda"), `${where}: image ${c.image} ${expect.gpuImage ? "is" : "is not"} the CUDA variant`);
+    checkDevice(where, c, expect);
     if (role === "expert") {
       // SIGTERM drains an expert silo (its experts move away first): the grace period must cover the drain and the shutdown after it.
       const drain = Number(argValue(c.args, "--drain-timeout"));
@@ -281,7 +309,20 @@ function checkScaled(base, scaled, deploymentSuffix, replicas) {
 
 console.error("check-chart: validating rendered manifests");
 await checkRender("default", {});
-await checkRender("gpu", { gpu: true, gpuImage: true, pools: 2 });
+await checkRender("gpu", { gpu: true, pools: 2, weights: "bf16" });
+// The frontend alone on a GPU (default values otherwise): only it changes device, image and env.
+await checkRender("gpu-frontend", {});
+// Overrides win: a pool pinned to another GPU, another pool with more threads and f32 compute.
+await checkRender("gpu-overrides", { gpu: true, pools: 2, maxGpuThreads: 6, weights: "bf16",
+  devices: { "dsm-deepseekmesh-expert-h100": "cuda:1" }, computes: { "dsm-deepseekmesh-expert-l40s": "f32" } });
+{
+  const gpuFrontend = load("gpu-frontend").filter((d) => d.kind === "Deployment" && component(d) === "frontend");
+  check(gpuFrontend.length === 1 && requestsGpu(gpuFrontend[0].spec.template.spec.containers[0]), "gpu-frontend: the frontend requests a GPU");
+  // The image itself no longer hands every GPU to every container.
+  const dockerfile = src("deploy/Dockerfile");
+  check(!/^\s*(ENV|ARG)?[^#\n]*NVIDIA_VISIBLE_DEVICES=/m.test(dockerfile), "deploy/Dockerfile: no NVIDIA_VISIBLE_DEVICES baked into the image");
+  check(/libtorch_cuda\.so/.test(dockerfile), "deploy/Dockerfile: the CUDA build checks for libtorch_cuda.so, not only libLibTorchSharp.so");
+}
 await checkRender("keys", { apiKeys: 2 });
 {
   // Silo metrics on the ServiceDefaults management port, when asked for.

@@ -101,6 +101,9 @@ render default
 render default-scaled --set expertPools.cpu.replicas=7
 render gpu -f "$CHART/values-gpu.yaml"
 render gpu-scaled -f "$CHART/values-gpu.yaml" --set expertPools.h100.replicas=9
+render gpu-frontend --set 'frontend.resources.requests.nvidia\.com/gpu=1' --set 'frontend.resources.limits.nvidia\.com/gpu=1'
+render gpu-overrides -f "$CHART/values-gpu.yaml" --set expertPools.h100.device=cuda:1 \
+  --set expertPools.l40s.threads=6 --set expertPools.l40s.compute=f32
 render keys --set 'gateway.apiKeys={sk-one,sk-two}' --set gateway.ingress.enabled=true \
   --set metrics.serviceMonitor.enabled=true --set gateway.autoscaling.enabled=true
 render external-redis --set redis.enabled=false --set redis.external.existingSecret=redis-conn \

@@ -22,6 +22,13 @@ public static class CliErrors
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+        catch (TypeInitializationException e) when (e.TypeName == "TorchSharp.torch")
+        {
+            // TorchSharp found no libtorch that LibTorchSharp binds to; its own message blames a missing package reference.
+            Console.Error.WriteLine($"error: libtorch could not be loaded ({Model.Native.LibTorchRuntime.Backend} build); `dsmesh inspect --devices` says which libtorch was found and what it lacks");
+            Console.Error.WriteLine(e.InnerException?.Message.Split('\n')[0]);
+            return 1;
+        }
     }
 }
 

@@ -16,4 +16,8 @@ var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architect
     GatewayCommand.Create(),
     SiloCommand.Create(),
 };
-return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+return CliErrors.Run(() =>
+{
+    DeepSeekMesh.Model.Native.LibTorchRuntime.Preload(); // the external build's DSMESH_LIBTORCH, before the first tensor
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+});

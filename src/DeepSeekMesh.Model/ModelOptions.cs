@@ -16,7 +16,11 @@ public enum AttentionImpl
 /// <summary>Numeric and placement settings of a loaded model.</summary>
 public sealed record ModelOptions
 {
-    /// <summary>Activations and KV cache. Float32 on CPUs without bf16 arithmetic.</summary>
+    /// <summary>
+    /// Activations, the latent KV cache and (in the mesh) expert rows: Float32, or BFloat16 as the
+    /// reference runs (the default on CUDA; CPUs without bf16 arithmetic are faster in Float32).
+    /// Norms, softmax, RoPE, the gate and the MoE sum accumulate in Float32 either way.
+    /// </summary>
     public ScalarType ComputeDtype { get; init; } = ScalarType.Float32;
     /// <summary>How projection weights are held in memory: Float32, or BFloat16 to halve memory traffic.</summary>
     public ScalarType WeightDtype { get; init; } = ScalarType.Float32;

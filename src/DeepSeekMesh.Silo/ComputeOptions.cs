@@ -12,8 +12,15 @@ public sealed class ComputeOptions
 {
     readonly Option<string> _weights = new("--weights")
     {
-        Description = "in-memory weight dtype: f32 (default) or bf16",
-        DefaultValueFactory = _ => "f32",
+        Description = "in-memory weight dtype: f32 or bf16 (default: the compute dtype)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    readonly Option<string> _compute = new("--compute")
+    {
+        Description = "dtype of activations, the KV cache and expert rows on the wire: f32 or bf16 (default auto: bf16 on CUDA, f32 on CPU); "
+                      + "norms, softmax and the gate accumulate in f32 either way",
+        DefaultValueFactory = _ => "auto",
     };
 
     readonly Option<int> _threads = new("--threads")
@@ -24,35 +31,54 @@ public sealed class ComputeOptions
 
     readonly Option<string> _device = new("--device")
     {
-        Description = "cpu (default) or cuda / cuda:N (needs a build with -p:TorchBackend=cuda)",
+        Description = "cpu (default) or cuda / cuda:N (needs a CUDA libtorch: -p:TorchBackend=cuda, or =external with one on LD_LIBRARY_PATH / DSMESH_LIBTORCH)",
         DefaultValueFactory = _ => "cpu",
     };
 
     public ComputeOptions AddTo(Command command)
     {
         command.Options.Add(_weights);
+        command.Options.Add(_compute);
         command.Options.Add(_threads);
         command.Options.Add(_device);
         return this;
     }
 
-    public string WeightsName(ParseResult parse) => parse.GetValue(_weights)!;
+    /// <summary>The weight dtype as given, or as <c>auto</c> resolves it: f32 or bf16.</summary>
+    public string WeightsName(ParseResult parse) => DtypeName(Read(parse, setThreads: false).WeightDtype);
 
-    public ModelOptions Read(ParseResult parse)
+    /// <summary>The compute dtype as <c>auto</c> resolves it: f32 or bf16.</summary>
+    public string ComputeName(ParseResult parse) => DtypeName(Read(parse, setThreads: false).ComputeDtype);
+
+    public ModelOptions Read(ParseResult parse) => Read(parse, setThreads: true);
+
+    ModelOptions Read(ParseResult parse, bool setThreads)
     {
-        torch.set_num_threads(Math.Max(1, parse.GetValue(_threads)));
+        if (setThreads) torch.set_num_threads(Math.Max(1, parse.GetValue(_threads)));
         var device = parse.GetValue(_device)!;
-        if (device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
-            throw new ArgumentException($"--device {device}: CUDA is not available in this build or on this machine");
+        bool cuda = device.StartsWith("cuda", StringComparison.Ordinal);
+        if (cuda && !torch.cuda.is_available())
+            throw new ArgumentException($"--device {device}: CUDA is not available in this build or on this machine (dsmesh inspect --devices says why)");
+        var compute = Dtype("--compute", parse.GetValue(_compute)!, auto: cuda ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
         return new ModelOptions
         {
-            WeightDtype = parse.GetValue(_weights) switch
-            {
-                "f32" or "fp32" => torch.ScalarType.Float32,
-                "bf16" => torch.ScalarType.BFloat16,
-                var other => throw new ArgumentException($"--weights: '{other}' is not f32 or bf16"),
-            },
+            ComputeDtype = compute,
+            WeightDtype = Dtype("--weights", parse.GetValue(_weights)!, auto: compute),
             Device = torch.device(device),
         };
     }
+
+    /// <summary>Expert rows travel in the compute dtype: bf16 rows when the model computes in bf16.</summary>
+    public static DeepSeekMesh.Contracts.RowDtype WireDtypeFor(ModelOptions options) =>
+        options.ComputeDtype == torch.ScalarType.BFloat16 ? DeepSeekMesh.Contracts.RowDtype.BF16 : DeepSeekMesh.Contracts.RowDtype.F32;
+
+    static torch.ScalarType Dtype(string option, string name, torch.ScalarType auto) => name switch
+    {
+        "auto" => auto,
+        "f32" or "fp32" => torch.ScalarType.Float32,
+        "bf16" => torch.ScalarType.BFloat16,
+        var other => throw new ArgumentException($"{option}: '{other}' is not f32, bf16 or auto"),
+    };
+
+    static string DtypeName(torch.ScalarType dtype) => dtype == torch.ScalarType.BFloat16 ? "bf16" : "f32";
 }

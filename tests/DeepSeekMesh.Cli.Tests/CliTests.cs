@@ -53,6 +53,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void InspectDevicesChecksTheLibTorchBeforeLoadingIt()
+    {
+        var (code, stdout, stderr) = DsmeshProcess.Run("inspect", "--devices", "--require", "cpu");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("built for libtorch 2.10.0", stdout);
+        Assert.Matches(@"symbols +(\d+) of \1 libtorch symbols LibTorchSharp needs", stdout);
+        Assert.Contains("cpu check        [2,2]·[2,2] of ones = 2", stdout);
+        Assert.Contains("verdict          ok", stdout);
+        var cuda = DsmeshProcess.Run("inspect", "--devices", "--require", "cuda");
+        Assert.Equal(1, cuda.ExitCode); // no CUDA in the default build
+    }
+
+    [Fact]
+    public void GenerateInBf16KeepsTheReferenceTokens()
+    {
+        var expected = Expected("tiny-a");
+        var (code, stdout, stderr) = DsmeshProcess.Run("generate", "--model", Case("tiny-a"), "--tokens", Ids(expected.GetProperty("prompt")),
+            "--max-tokens", "8", "--temperature", "0", "--json", "--ignore-eos", "--compute", "bf16");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(Ids(expected.GetProperty("generated")), Ids(JsonDocument.Parse(stdout).RootElement.GetProperty("tokens")));
+    }
+
+    [Fact]
     public void TokenizeMatchesTheVectors()
     {
         var vectors = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Conformance, "tokenizer", "vectors.json"))).RootElement;

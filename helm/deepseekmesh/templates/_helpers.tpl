@@ -46,9 +46,26 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/*
+The image of a pod: (dict "root" $ "gpu" true|false). image.tag, else the chart's appVersion; plus
+"-<variant>" where variant is image.variant, or gpu.imageVariant for a pod that requests GPUs
+(a tag that already ends with it is kept as it is).
+*/}}
 {{- define "deepseekmesh.image" -}}
-{{- $tag := .Values.image.tag | default (ternary .Chart.AppVersion (printf "%s-%s" .Chart.AppVersion .Values.image.variant) (empty .Values.image.variant)) -}}
-{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- $v := .root.Values -}}
+{{- $variant := ternary (default $v.image.variant $v.gpu.imageVariant) $v.image.variant (and .gpu true) -}}
+{{- $tag := $v.image.tag | default .root.Chart.AppVersion -}}
+{{- if and $variant (not (hasSuffix (printf "-%s" $variant) $tag)) (or (not $v.image.tag) (and .gpu true)) }}
+{{- $tag = printf "%s-%s" $tag $variant }}
+{{- end }}
+{{- printf "%s:%s" $v.image.repository $tag }}
+{{- end }}
+
+{{/* "true" when a pool's (or the frontend's) resources request or limit gpu.resource (nvidia.com/gpu), else "". */}}
+{{- define "deepseekmesh.requestsGpu" -}}
+{{- $r := .pool.resources | default dict -}}
+{{- $name := .root.Values.gpu.resource -}}
+{{- if or (gt (float64 (index ($r.limits | default dict) $name | default 0)) 0.0) (gt (float64 (index ($r.requests | default dict) $name | default 0)) 0.0) }}true{{ end }}
 {{- end }}
 
 {{/* Orleans cluster id: orleans.clusterId or the release's full name. */}}
@@ -151,6 +168,9 @@ One silo Deployment: (dict "root" $ "role" "frontend"|"expert" "name" <object na
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $pool := .pool -}}
+{{- $gpu := eq (include "deepseekmesh.requestsGpu" (dict "root" $root "pool" $pool)) "true" -}}
+{{- $device := $pool.device | default (ternary $v.gpu.device "cpu" $gpu) -}}
+{{- $threads := $pool.threads | default (ternary $v.gpu.threads 0 $gpu) -}}
 {{- $selector := merge (dict) .extraLabels (fromYaml (include "deepseekmesh.selectorLabels" (dict "root" $root "component" .component))) -}}
 {{- $extra := merge (dict "app.kubernetes.io/component" .component) .extraLabels -}}
 apiVersion: apps/v1
@@ -209,7 +229,7 @@ spec:
         {{- toYaml $v.podSecurityContext | nindent 8 }}
       containers:
         - name: silo
-          image: {{ include "deepseekmesh.image" $root | quote }}
+          image: {{ include "deepseekmesh.image" (dict "root" $root "gpu" $gpu) | quote }}
           imagePullPolicy: {{ $v.image.pullPolicy }}
           args:
             - silo
@@ -226,15 +246,23 @@ spec:
             - $(DSMESH_REDIS)
             - --cluster-id
             - {{ include "deepseekmesh.clusterId" $root | quote }}
+            {{- with $v.model.weights }}
             - --weights
-            - {{ $v.model.weights | quote }}
-            {{- if eq .role "frontend" }}
-            - --wire
-            - {{ $pool.wire | default "f32" | quote }}
+            - {{ . | quote }}
             {{- end }}
-            {{- if $pool.threads }}
+            {{- if and (eq .role "frontend") $pool.wire }}
+            - --wire
+            - {{ $pool.wire | quote }}
+            {{- end }}
+            - --device
+            - {{ $device | quote }}
+            {{- with $pool.compute }}
+            - --compute
+            - {{ . | quote }}
+            {{- end }}
+            {{- if $threads }}
             - --threads
-            - {{ $pool.threads | quote }}
+            - {{ $threads | quote }}
             {{- end }}
             {{- if eq .role "expert" }}
             - --drain-timeout
@@ -273,6 +301,15 @@ spec:
               value: "0.0.0.0"
             - name: Telemetry__Prometheus
               value: "true"
+            {{- end }}
+            {{- if $gpu }}
+            # GPU pods: the device plugin sets NVIDIA_VISIBLE_DEVICES to the GPUs it granted (never
+            # "all" here: that would hand every GPU of the node to every pod); the driver's compute
+            # libraries are mounted; libtorch's OpenMP threads sleep instead of spinning next to the GPU.
+            {{- range $name, $value := $v.gpu.env }}
+            - name: {{ $name }}
+              value: {{ $value | quote }}
+            {{- end }}
             {{- end }}
             {{- with $pool.extraEnv }}
             {{- toYaml . | nindent 12 }}

@@ -61,6 +61,8 @@ public static class BenchCommand
                 {
                     batch = size,
                     weights = compute.WeightsName(parse),
+                    compute = compute.ComputeName(parse),
+                    device = options.Device.ToString(),
                     prompt_tokens = parse.GetValue(promptTokens),
                     prefill_tokens_per_s = Math.Round(size * parse.GetValue(promptTokens) / best!.PrefillSeconds, 1),
                     decode_tokens_per_s = Math.Round(best.DecodeTokensPerSecond, 2),

@@ -6,16 +6,27 @@ using TorchSharp;
 
 namespace DeepSeekMesh.Cli.Commands;
 
-/// <summary><c>dsmesh inspect --model DIR</c>: the architecture, stored sizes, bytes per routed expert and KV cache per token.</summary>
+/// <summary>
+/// <c>dsmesh inspect --model DIR</c>: the architecture, stored sizes, bytes per routed expert and KV cache per token.
+/// <c>dsmesh inspect --devices [--require cpu|cuda-build|cuda]</c>: the libtorch found, its version, whether it has
+/// every symbol LibTorchSharp needs, then (only if so) loads it and lists the CUDA devices.
+/// </summary>
 public static class InspectCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Model();
-        var command = new Command("inspect", "Summarize a model directory without loading its weights") { model };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "HuggingFace model directory (config.json + *.safetensors)" };
+        var devices = new Option<bool>("--devices") { Description = "the libtorch this process loads, its version and symbols, and the CUDA devices" };
+        var require = new Option<string?>("--require")
+        {
+            Description = "with --devices: exit 1 unless libtorch loads (cpu), is a CUDA build (cuda-build) or sees a CUDA device (cuda)",
+        };
+        require.AcceptOnlyFromAmong("cpu", "cuda-build", "cuda");
+        var command = new Command("inspect", "Summarize a model directory without loading its weights, or the devices (--devices)") { model, devices, require };
         command.SetAction(parse =>
         {
-            var dir = parse.GetValue(model)!.FullName;
+            if (parse.GetValue(devices)) return DeviceReport.Print(parse.GetValue(require));
+            var dir = (parse.GetValue(model) ?? throw new UsageException("give --model DIR or --devices")).FullName;
             var c = ModelConfig.Load(dir);
             using var checkpoint = Checkpoint.Open(dir);
             var names = checkpoint.TensorNames.ToList();

@@ -26,12 +26,14 @@ public static class ServeCommand
         compute.AddTo(command);
         command.SetAction(parse =>
         {
+            var model = compute.Read(parse);
             var settings = new ServeSettings
             {
                 Gateway = c.Settings(parse),
                 Silo = new MeshSiloOptions
                 {
-                    Model = compute.Read(parse),
+                    Model = model,
+                    WireDtype = ComputeOptions.WireDtypeFor(model),
                     Engine = new EngineOptions { EnablePrefixCaching = !parse.GetValue(noPrefixCaching) },
                 },
                 SiloPort = parse.GetValue(siloPort),

@@ -25,7 +25,11 @@ public static class SiloCommand
         var primary = new Option<string?>("--primary") { Description = "development clustering: the primary silo's HOST:PORT (default: this silo is the primary)" };
         var redis = new Option<string?>("--redis") { Description = "Redis membership: StackExchange.Redis connection string (e.g. 127.0.0.1:6379)" };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "dsmesh" };
-        var wire = new Option<string>("--wire") { Description = "expert row dtype on the wire: f32 (exact) or bf16 (half the bytes)", DefaultValueFactory = _ => "f32" };
+        var wire = new Option<string>("--wire")
+        {
+            Description = "expert row dtype on the wire: f32 (exact) or bf16 (half the bytes); default auto: the compute dtype",
+            DefaultValueFactory = _ => "auto",
+        };
         var capacity = new Option<int?>("--expert-capacity")
         {
             Description = "routed experts (replicas) this expert silo may host; the placement plan puts the rest elsewhere (default: unlimited)",
@@ -53,6 +57,7 @@ public static class SiloCommand
             if (parse.GetValue(capacity) is < 0) throw new ArgumentException("--expert-capacity must be 0 or more");
             if (parse.GetValue(drainTimeout) is < 0 or > 3600) throw new ArgumentException("--drain-timeout must be in [0, 3600] seconds");
             if (!IPAddress.TryParse(parse.GetValue(address), out var ip)) throw new ArgumentException($"--address: '{parse.GetValue(address)}' is not an IP address");
+            var modelOptions = compute.Read(parse);
             var settings = new SiloHostSettings
             {
                 Mesh = new MeshSiloOptions
@@ -62,11 +67,12 @@ public static class SiloCommand
                     ModelId = parse.GetValue(modelId),
                     WireDtype = parse.GetValue(wire) switch
                     {
+                        "auto" => ComputeOptions.WireDtypeFor(modelOptions),
                         "f32" or "fp32" => RowDtype.F32,
                         "bf16" => RowDtype.BF16,
-                        var w => throw new ArgumentException($"--wire: '{w}' is not f32 or bf16"),
+                        var w => throw new ArgumentException($"--wire: '{w}' is not f32, bf16 or auto"),
                     },
-                    Model = compute.Read(parse),
+                    Model = modelOptions,
                     Engine = new EngineOptions { EnablePrefixCaching = !parse.GetValue(noPrefixCaching) },
                     ExpertCapacity = parse.GetValue(capacity),
                     Plan = new ExpertPlanOptions { DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)) },

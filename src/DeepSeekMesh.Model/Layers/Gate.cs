@@ -8,12 +8,13 @@ namespace DeepSeekMesh.Model.Layers;
 /// DeepSeek-V3's router: sigmoid affinities; the correction bias only decides WHICH experts are
 /// chosen; groups are ranked by the sum of their two best biased scores and only topk_group groups
 /// stay eligible; the top-k experts among them are weighted by their UNBIASED scores, normalized to
-/// sum 1, times routed_scaling_factor.
+/// sum 1, times routed_scaling_factor. Scores, selection and weights are f32 whatever the compute
+/// dtype: a bf16 score would flip near-ties between experts.
 /// </summary>
 public sealed class Gate : IRouter
 {
-    readonly Tensor _weight; // [n_routed_experts, hidden]
-    readonly Tensor _bias;   // [n_routed_experts]
+    readonly Tensor _weight; // [n_routed_experts, hidden] f32
+    readonly Tensor _bias;   // [n_routed_experts] f32
     readonly ModelConfig _c;
     readonly TorchSharp.Scalar _routedScale;
 
@@ -25,20 +26,20 @@ public sealed class Gate : IRouter
         _routedScale = config.RoutedScalingFactor;
     }
 
-    /// <summary>The gate's tensors, kept in the compute dtype (the reference keeps them in fp32).</summary>
+    /// <summary>The gate's tensors, kept in f32 (the reference keeps its bias in fp32).</summary>
     public static Gate Load(LoadContext ctx, int layer)
     {
         var c = ctx.Config;
         var p = $"model.layers.{layer}.mlp.gate";
-        using var weight = ctx.Matrix($"{p}.weight", c.NRoutedExperts, c.HiddenSize, ScalarType.Float32);
-        return new Gate(weight.to(ctx.Options.ComputeDtype), ctx.Vector($"{p}.e_score_correction_bias", c.NRoutedExperts), c);
+        var weight = ctx.Matrix($"{p}.weight", c.NRoutedExperts, c.HiddenSize, ScalarType.Float32);
+        return new Gate(weight, ctx.Vector($"{p}.e_score_correction_bias", c.NRoutedExperts), c);
     }
 
-    public (Tensor Weights, Tensor Indices) Route(Tensor x) // [T, hidden] -> [T, k] float, [T, k] int64
+    public (Tensor Weights, Tensor Indices) Route(Tensor x) // [T, hidden] -> [T, k] f32, [T, k] int64
     {
         using var scope = NewDisposeScope();
         long T = x.shape[0];
-        var scores = F.linear(x, _weight).sigmoid(); // [T, E]
+        var scores = F.linear(x.to(ScalarType.Float32), _weight).sigmoid(); // [T, E] f32
         var biased = scores + _bias; // [T, E]
         if (_c.NGroup > 1)
         {

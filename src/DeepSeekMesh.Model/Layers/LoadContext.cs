@@ -27,9 +27,9 @@ public sealed record LoadContext(Checkpoint Checkpoint, ModelConfig Config, Mode
         }
     }
 
-    /// <summary>Norm weights, biases and other small vectors stay in the compute dtype.</summary>
+    /// <summary>Norm weights and the gate's bias: small vectors, held in f32 whatever the compute dtype (they scale f32 accumulations).</summary>
     public Tensor Vector(string name, long length) =>
-        Checkpoint.Load(name, [length], ScalarType.Float32, Options.Device).to(Options.ComputeDtype);
+        Checkpoint.Load(name, [length], ScalarType.Float32, Options.Device);
 
     public Tensor Matrix(string name, long rows, long cols, ScalarType dtype) =>
         Checkpoint.Load(name, [rows, cols], dtype, Options.Device);

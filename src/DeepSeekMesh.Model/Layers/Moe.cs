@@ -5,7 +5,8 @@ namespace DeepSeekMesh.Model.Layers;
 /// <summary>
 /// Mixture of experts: the gate picks k routed experts per token; each chosen expert transforms
 /// its rows (through the <see cref="IExpertExecutor"/>), outputs are weighted and summed, and the
-/// shared experts — always on — are added.
+/// shared experts — always on — are added. The weighted sum accumulates in f32 whatever the
+/// compute dtype.
 /// </summary>
 public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor experts) : IFeedForward
 {
@@ -26,10 +27,10 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
         var pending = experts.Start(layer, routes.Select(r => new ExpertWork(r.Expert, x.index_select(0, r.Rows))).ToArray());
         var y = shared?.Forward(x) ?? zeros_like(x); // [T, hidden]
         var outputs = pending.Wait(); // per expert [n, hidden]
-        var routed = zeros_like(x); // [T, hidden]
+        var routed = zeros(x.shape, ScalarType.Float32, x.device); // [T, hidden] f32
         for (int i = 0; i < routes.Count; i++)
-            routed.index_add_(0, routes[i].Rows, outputs[i] * routes[i].Weights.unsqueeze(1), Scalars.One); // [T, hidden]
-        return (routed + y).MoveToOuterDisposeScope(); // [T, hidden]
+            routed.index_add_(0, routes[i].Rows, outputs[i].to(ScalarType.Float32) * routes[i].Weights.unsqueeze(1), Scalars.One); // [T, hidden]
+        return (routed + y).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden]
     }
 
     public void Dispose()

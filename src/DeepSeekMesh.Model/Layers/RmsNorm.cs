@@ -2,7 +2,10 @@ using static TorchSharp.torch;
 
 namespace DeepSeekMesh.Model.Layers;
 
-/// <summary>RMSNorm: x / sqrt(mean(x²) + eps) · weight.</summary>
+/// <summary>
+/// RMSNorm: x / sqrt(mean(x²) + eps) · weight, accumulated in f32 whatever the compute dtype (as
+/// PyTorch's rms_norm does for the reference's bf16 activations); the weight is held in f32.
+/// </summary>
 public sealed class RmsNorm(Tensor weight, double eps) : IDisposable
 {
     readonly TorchSharp.Scalar _eps = eps; // held: a temporary Scalar may be finalized mid-call
@@ -11,8 +14,9 @@ public sealed class RmsNorm(Tensor weight, double eps) : IDisposable
     public Tensor Forward(Tensor x) // [..., dim] -> [..., dim]
     {
         using var scope = NewDisposeScope();
-        var variance = x.square().mean([-1], keepdim: true); // [..., 1]
-        return (x * (variance + _eps).rsqrt() * weight).MoveToOuterDisposeScope(); // [..., dim]
+        var x32 = x.to(ScalarType.Float32); // [..., dim]
+        var variance = x32.square().mean([-1], keepdim: true); // [..., 1]
+        return (x32 * (variance + _eps).rsqrt() * weight).to(x.dtype).MoveToOuterDisposeScope(); // [..., dim]
     }
 
     public void Dispose()
