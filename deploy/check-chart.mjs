@@ -38,8 +38,8 @@ function classBody(text, name) {
 const gatewaySource = src("src/DeepSeekMesh.Cli/Commands/GatewayCommand.cs") + src("src/DeepSeekMesh.Cli/Commands/GatewayCliOptions.cs");
 const accepted = {
   // the silo verb's own options plus the ComputeOptions group it adds (--weights, --threads, --device)
-  silo: new Set([...optionsIn(src("src/DeepSeekMesh.Cli/Commands/SiloCommand.cs")), ...optionsIn(src("src/DeepSeekMesh.Silo/ComputeOptions.cs"))]),
-  gateway: new Set([...optionsIn(classBody(gatewaySource, "GatewayCommand")), ...optionsIn(classBody(gatewaySource, "GatewayCliOptions"))]),
+  silo: new Set([...optionsIn(src("src/DeepSeekMesh.Cli/Commands/TlsCliOptions.cs")), ...optionsIn(src("src/DeepSeekMesh.Cli/Commands/SiloCommand.cs")), ...optionsIn(src("src/DeepSeekMesh.Silo/ComputeOptions.cs"))]),
+  gateway: new Set([...optionsIn(src("src/DeepSeekMesh.Cli/Commands/TlsCliOptions.cs")), ...optionsIn(classBody(gatewaySource, "GatewayCommand")), ...optionsIn(classBody(gatewaySource, "GatewayCliOptions"))]),
 };
 const program = src("src/DeepSeekMesh.Cli/Program.cs");
 check(program.includes("SiloCommand.Create()") && program.includes("GatewayCommand.Create()"), "dsmesh registers the silo and gateway verbs (src/DeepSeekMesh.Cli/Program.cs)");
@@ -340,6 +340,25 @@ const ext = await checkRender("external-redis", { redis: false });
   check(argValue(g.args, "--model") === "/models/DeepSeek-V3", "external-redis: --model is mountPath/subPath");
 }
 await checkRender("baked", { baked: true, networkPolicy: false });
+{
+  // Mutual TLS: every silo and the gateway mount the Secret and pass its three files; off by default.
+  const docs = load("tls");
+  const pods = of(docs, "Deployment").filter((d) => ["gateway", "frontend", "expert"].includes(component(d)));
+  check(pods.length >= 3, "tls: gateway, frontend and expert Deployments rendered");
+  for (const verb of ["silo", "gateway"])
+    check(["--tls-cert", "--tls-key", "--tls-ca"].every((o) => accepted[verb].has(o)), `dsmesh ${verb} accepts --tls-cert/--tls-key/--tls-ca`);
+  for (const d of pods) {
+    const where = `tls/${d.metadata.name}`, spec = d.spec.template.spec, c = spec.containers[0];
+    const volume = (spec.volumes || []).find((v) => v.secret?.secretName === "mesh-tls");
+    check(volume !== undefined, `${where}: mounts the Secret mesh-tls`);
+    const mount = (c.volumeMounts || []).find((m) => m.name === volume?.name);
+    check(mount?.readOnly === true && mount.mountPath === "/etc/dsmesh/tls", `${where}: at /etc/dsmesh/tls, read-only`);
+    for (const [option, file] of [["--tls-cert", "tls.crt"], ["--tls-key", "tls.key"], ["--tls-ca", "ca.crt"]])
+      check(argValue(c.args, option) === `/etc/dsmesh/tls/${file}`, `${where}: ${option} /etc/dsmesh/tls/${file}`);
+  }
+  for (const d of of(load("default"), "Deployment"))
+    check(!(d.spec.template.spec.containers[0].args || []).includes("--tls-cert"), `default/${d.metadata.name}: no TLS unless asked`);
+}
 {
   // Expert capacity and a long drain reach the expert pod (and only it).
   const docs = load("expert-capacity");

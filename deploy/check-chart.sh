@@ -111,6 +111,7 @@ render external-redis --set redis.enabled=false --set redis.external.existingSec
 render silo-metrics --set metrics.siloPort=9464
 render baked --set model.source=image --set networkPolicy.enabled=false
 render expert-capacity --set expertPools.cpu.expertCapacity=120 --set expertPools.cpu.drainTimeoutSeconds=90
+render tls --set tls.enabled=true --set tls.secretName=mesh-tls
 
 # A value the schema refuses must fail.
 if "$HELM" template dsm "$CHART" --set expertPools.cpu.replicas=-1 >/dev/null 2>&1; then

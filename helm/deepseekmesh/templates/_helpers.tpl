@@ -109,6 +109,11 @@ The image of a pod: (dict "root" $ "gpu" true|false). image.tag, else the chart'
 - name: tmp
   emptyDir:
     sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- if .Values.tls.enabled }}
+- name: mesh-tls
+  secret:
+    secretName: {{ required "tls.secretName is required when tls.enabled (a Secret with tls.crt, tls.key, ca.crt)" .Values.tls.secretName }}
+{{- end }}
 {{- if eq .Values.model.source "pvc" }}
 - name: model
   persistentVolumeClaim:
@@ -125,10 +130,27 @@ The image of a pod: (dict "root" $ "gpu" true|false). image.tag, else the chart'
 {{- define "deepseekmesh.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if .Values.tls.enabled }}
+- name: mesh-tls
+  mountPath: /etc/dsmesh/tls
+  readOnly: true
+{{- end }}
 {{- if ne .Values.model.source "image" }}
 - name: model
   mountPath: {{ .Values.model.mountPath }}
   readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Mutual TLS for the Orleans traffic (silos and gateway): the mounted Secret's certificate, key and CA. */}}
+{{- define "deepseekmesh.tlsArgs" -}}
+{{- if .Values.tls.enabled }}
+- --tls-cert
+- /etc/dsmesh/tls/tls.crt
+- --tls-key
+- /etc/dsmesh/tls/tls.key
+- --tls-ca
+- /etc/dsmesh/tls/ca.crt
 {{- end }}
 {{- end }}
 
@@ -236,6 +258,7 @@ spec:
             - --role
             - {{ .role }}
             {{- include "deepseekmesh.modelArgs" $root | nindent 12 }}
+            {{- include "deepseekmesh.tlsArgs" $root | nindent 12 }}
             - --address
             - $(POD_IP)
             - --silo-port
