@@ -64,19 +64,6 @@ public sealed class ProcessElasticTests
         return reports.Where(r => hosts.Keys.Any(h => h.ToParsableString() == r.Address)).DistinctBy(r => r.Address).ToDictionary(r => r.Address);
     }
 
-    static async Task<(SiloProcesses Processes, RedisServer Redis, string Clustering)> StartAsync(int expertSilos)
-    {
-        var redis = await RedisServer.StartAsync();
-        var processes = new SiloProcesses();
-        var clusterId = $"dsmesh-elastic-{Guid.NewGuid():N}";
-        var clustering = $"--redis {redis.Connection}";
-        processes.Start("frontend", TestModels.Tiny, clustering, clusterId);
-        for (int i = 0; i < expertSilos; i++) processes.Start("expert", TestModels.Tiny, clustering, clusterId);
-        await processes.ConnectAsync(c => c.UseRedisClustering(redis.Connection), clusterId);
-        await processes.WaitForSilosAsync(1 + expertSilos, TimeSpan.FromSeconds(60));
-        return (processes, redis, clustering);
-    }
-
     static int[][] Expected() =>
         Runs.SingleProcess(TestModels.Tiny, Prompts.Select(p => new GenerationRequest(p, Runs.Greedy(MaxTokens))).ToArray()).Select(r => Runs.Ids(r.Tokens)).ToArray();
 
@@ -86,7 +73,7 @@ public sealed class ProcessElasticTests
     public async Task ExpertSilosThatJoinUnderLoadServeTheirShareWithinThirtySeconds()
     {
         var expected = Expected();
-        var (processes, redis, clustering) = await StartAsync(expertSilos: 1);
+        var (processes, redis, clustering) = await SiloProcesses.StartWithRedisAsync(expertSilos: 1);
         await using var _ = processes;
         using var __ = redis;
         var load = new Load(processes, expected);
@@ -127,7 +114,7 @@ public sealed class ProcessElasticTests
     public async Task AnExpertSiloStoppedWithSigtermDrainsWithoutFailuresOrRetries()
     {
         var expected = Expected();
-        var (processes, redis, _) = await StartAsync(expertSilos: 3);
+        var (processes, redis, _) = await SiloProcesses.StartWithRedisAsync(expertSilos: 3);
         await using var __ = processes;
         using var ___ = redis;
         // wait until the frontend dispatches by a plan over the 3 expert silos

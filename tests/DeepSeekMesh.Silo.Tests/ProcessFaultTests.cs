@@ -20,19 +20,6 @@ public sealed class ProcessFaultTests
     static int[][] Expected(int[][] prompts, int maxTokens) =>
         Runs.SingleProcess(TestModels.Tiny, prompts.Select(p => new GenerationRequest(p, Runs.Greedy(maxTokens))).ToArray()).Select(r => Runs.Ids(r.Tokens)).ToArray();
 
-    static async Task<(SiloProcesses Processes, RedisServer Redis)> StartAsync(int expertSilos)
-    {
-        var redis = await RedisServer.StartAsync();
-        var processes = new SiloProcesses();
-        var clusterId = $"dsmesh-faults-{Guid.NewGuid():N}";
-        var clustering = $"--redis {redis.Connection}";
-        processes.Start("frontend", TestModels.Tiny, clustering, clusterId);
-        for (int i = 0; i < expertSilos; i++) processes.Start("expert", TestModels.Tiny, clustering, clusterId);
-        await processes.ConnectAsync(c => c.UseRedisClustering(redis.Connection), clusterId);
-        await processes.WaitForSilosAsync(1 + expertSilos, TimeSpan.FromSeconds(60));
-        return (processes, redis);
-    }
-
     static string Logs(SiloProcesses processes) => string.Join("\n", processes.Silos.Select(s => $"--- {s.Role} :{s.SiloPort}\n{s.Log}"));
 
     static double Percentile(List<double> values, double p)
@@ -48,7 +35,7 @@ public sealed class ProcessFaultTests
         const int streams = 32, maxTokens = 24;
         var prompts = PromptsOf(streams);
         var expected = Expected(prompts, maxTokens);
-        var (processes, redis) = await StartAsync(expertSilos: 3);
+        var (processes, redis, _) = await SiloProcesses.StartWithRedisAsync(expertSilos: 3);
         await using var _ = processes;
         using var __ = redis;
         var victim = processes.Silos.Last(s => s.Role == "expert");
@@ -89,7 +76,7 @@ public sealed class ProcessFaultTests
         const int streams = 8, maxTokens = 12;
         var prompts = PromptsOf(streams);
         var expected = Expected(prompts, maxTokens);
-        var (processes, redis) = await StartAsync(expertSilos: 2);
+        var (processes, redis, _) = await SiloProcesses.StartWithRedisAsync(expertSilos: 2);
         await using var _ = processes;
         using var __ = redis;
         var failures = new ConcurrentQueue<string>();

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Hosting;
 using Orleans.Runtime;
 
 namespace DeepSeekMesh.Silo.Tests;
@@ -23,6 +24,20 @@ public sealed class SiloProcesses : IAsyncDisposable
     public string? ClusterId { get; private set; }
 
     public static string Dsmesh => RepoPaths.Dsmesh;
+
+    /// <summary>A redis-server and a mesh on it: 1 frontend and <paramref name="expertSilos"/> expert `dsmesh silo` processes (tiny model), with a client connected.</summary>
+    public static async Task<(SiloProcesses Processes, RedisServer Redis, string Clustering)> StartWithRedisAsync(int expertSilos)
+    {
+        var redis = await RedisServer.StartAsync();
+        var processes = new SiloProcesses();
+        var clusterId = $"dsmesh-test-{Guid.NewGuid():N}";
+        var clustering = $"--redis {redis.Connection}";
+        processes.Start("frontend", TestModels.Tiny, clustering, clusterId);
+        for (int i = 0; i < expertSilos; i++) processes.Start("expert", TestModels.Tiny, clustering, clusterId);
+        await processes.ConnectAsync(c => c.UseRedisClustering(redis.Connection), clusterId);
+        await processes.WaitForSilosAsync(1 + expertSilos, TimeSpan.FromSeconds(60));
+        return (processes, redis, clustering);
+    }
 
     public static int FreePort()
     {
@@ -50,6 +65,8 @@ public sealed class SiloProcesses : IAsyncDisposable
                 o.ClusterId = clusterId;
                 o.ServiceId = "dsmesh";
             });
+            // A step that recovers from a killed expert silo on a loaded 2-core machine can exceed Orleans' 30 s default.
+            client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(120));
             clustering(client);
         });
         _client = builder.Build();
