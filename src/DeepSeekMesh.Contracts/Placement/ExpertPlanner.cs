@@ -34,7 +34,7 @@ public sealed class ExpertPlanner(ExpertPlannerOptions? options = null)
 
         for (int l = 0; l < layerIds.Length; l++)
         {
-            var weights = ExpectedRows(load?.GetValueOrDefault(layerIds[l]), expertsPerLayer);
+            var weights = ExpectedRows(load?.GetValueOrDefault(layerIds[l]), expertsPerLayer, _options.PriorRows);
             var units = Units(weights, n);
             var silo = new int[units.Count]; // unit → silo slot, -1 unplaced
             Array.Fill(silo, -1);
@@ -66,21 +66,22 @@ public sealed class ExpertPlanner(ExpertPlannerOptions? options = null)
                 if (best < 0) best = Lightest(rows, _ => true, used);
                 Assign(u, best);
             }
-            // 3. Rebalance: move a replica from the busiest silo to the lightest while that lowers the busiest.
-            double limit = (1 + _options.Tolerance) * rows.Sum() / n;
+            // 3. Rebalance: move a replica from the busiest silo to the lightest while that lowers the busiest
+            //    by a meaningful amount (Tolerance × the mean): no churn on granularity or noise.
+            double mean = rows.Sum() / n, limit = (1 + _options.Tolerance) * mean, worthIt = _options.Tolerance * mean;
             for (int iteration = 0; iteration < units.Count * 2; iteration++)
             {
                 int max = Heaviest(rows);
                 if (rows[max] <= limit) break;
                 int min = Lightest(rows, s => s != max && used[s] < capacity[s], used);
                 if (min < 0) break;
-                double gap = rows[max] - rows[min];
                 int pick = -1;
+                double best = worthIt;
                 for (int u = 0; u < units.Count; u++)
                 {
-                    if (silo[u] != max || units[u].Weight >= gap || holds.Contains((min, units[u].Expert))) continue;
-                    // the move that brings the pair closest to even
-                    if (pick < 0 || Math.Abs(gap / 2 - units[u].Weight) < Math.Abs(gap / 2 - units[pick].Weight)) pick = u;
+                    if (silo[u] != max || holds.Contains((min, units[u].Expert))) continue;
+                    double gain = rows[max] - Math.Max(rows[max] - units[u].Weight, rows[min] + units[u].Weight);
+                    if (gain > best) (pick, best) = (u, gain);
                 }
                 if (pick < 0) break;
                 rows[max] -= units[pick].Weight;
@@ -105,14 +106,14 @@ public sealed class ExpertPlanner(ExpertPlannerOptions? options = null)
     }
 
     /// <summary>
-    /// Expected rows per expert: the measured counts plus a small prior (so an idle expert still
-    /// counts, and no measurement means uniform).
+    /// Expected rows per expert: the measured counts plus a prior (so an idle expert still counts, no
+    /// measurement means uniform, and a handful of tokens does not move anything).
     /// </summary>
-    static double[] ExpectedRows(long[]? counts, int experts)
+    static double[] ExpectedRows(long[]? counts, int experts, double priorRows)
     {
         var weights = new double[experts];
         double total = counts?.Take(experts).Sum() ?? 0;
-        double prior = Math.Max(1.0, 0.05 * total / experts);
+        double prior = Math.Max(Math.Max(priorRows, 1.0), 0.05 * total / experts);
         for (int e = 0; e < experts; e++)
             weights[e] = (counts is not null && e < counts.Length ? counts[e] : 0) + prior;
         return weights;

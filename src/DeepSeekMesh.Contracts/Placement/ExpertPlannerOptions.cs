@@ -11,4 +11,11 @@ public sealed record ExpertPlannerOptions
 
     /// <summary>A layer is rebalanced only while its busiest silo carries more than (1 + Tolerance) × the mean.</summary>
     public double Tolerance { get; init; } = 0.10;
+
+    /// <summary>
+    /// Rows every expert is assumed to have on top of its measured ones (a prior): a few tokens of
+    /// traffic say nothing about an expert's load, and moving experts on that noise costs loads and hops.
+    /// Measured load outweighs it once experts see many times this many rows in the window.
+    /// </summary>
+    public double PriorRows { get; init; } = 32;
 }

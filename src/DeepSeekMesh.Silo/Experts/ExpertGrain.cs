@@ -87,7 +87,7 @@ public sealed class ExpertGrain(ModelStore store, SiloActivity activity, LocalEx
     public Task FollowPlan()
     {
         if (plans.View is not { } view) return Task.CompletedTask;
-        if (!view.Plan.IsComplete) return Task.CompletedTask;
+        if (!view.IsComplete) return Task.CompletedTask;
         var planned = view.SiloOf(_id.Layer, _id.Expert, _id.Replica);
         if (planned is null) DeactivateOnIdle(); // the plan dropped this replica
         else if (!planned.Equals(silo.SiloAddress) && CanHost(planned)) MigrateOnIdle(); // placement puts it where the plan says

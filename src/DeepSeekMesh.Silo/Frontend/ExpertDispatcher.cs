@@ -37,10 +37,23 @@ public sealed class ExpertDispatcher(IGrainFactory grains, ExpertPlanCache plans
 
     public IPendingExperts Start(int layer, IReadOnlyList<ExpertWork> work)
     {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            return Dispatch(layer, work);
+        }
+        finally
+        {
+            Stats.Started(Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    IPendingExperts Dispatch(int layer, IReadOnlyList<ExpertWork> work)
+    {
         var dtype = work.Count > 0 ? work[0].Rows.dtype : ScalarType.Float32;
         var device = work.Count > 0 ? work[0].Rows.device : null;
         var view = plans.View;
-        if (view is null || !view.Plan.IsComplete || view.Plan.ReplicasOf(layer, 0).Length == 0)
+        if (view is null || !view.IsComplete || view.Plan.ReplicasOf(layer, 0).Length == 0)
             return StartPerExpert(layer, work, dtype, device);
 
         var bySilo = new Dictionary<int, List<Part>>();

@@ -3,7 +3,7 @@ namespace DeepSeekMesh.Silo.Frontend;
 /// <summary>Counters of the expert traffic one frontend engine has sent (for metrics and benchmarks).</summary>
 public sealed class ExpertTrafficStats
 {
-    long _steps, _calls, _rows, _bytesSent, _bytesReceived, _retries, _waitTicks;
+    long _steps, _calls, _rows, _bytesSent, _bytesReceived, _retries, _waitTicks, _startTicks;
 
     /// <summary>MoE layer invocations (one Start/Wait pair each).</summary>
     public long LayerSteps => Interlocked.Read(ref _steps);
@@ -16,6 +16,11 @@ public sealed class ExpertTrafficStats
     public long Retries => Interlocked.Read(ref _retries);
     /// <summary>Time spent blocked in Wait() after the shared expert was done.</summary>
     public TimeSpan WaitTime => TimeSpan.FromTicks(Interlocked.Read(ref _waitTicks));
+
+    /// <summary>Time the engine spent in Start (grouping rows and sending the messages).</summary>
+    public TimeSpan StartTime => TimeSpan.FromTicks(Interlocked.Read(ref _startTicks));
+
+    internal void Started(TimeSpan time) => Interlocked.Add(ref _startTicks, time.Ticks);
 
     internal void Step(int calls, long rows, long bytes)
     {

@@ -8,6 +8,9 @@ public sealed class PlanView(ExpertPlacementPlan plan)
 {
     public ExpertPlacementPlan Plan { get; } = plan;
 
+    /// <summary><see cref="ExpertPlacementPlan.IsComplete"/>, computed once (it walks every expert).</summary>
+    public bool IsComplete { get; } = plan.IsComplete;
+
     /// <summary>Silo slot → address.</summary>
     public SiloAddress[] Silos { get; } = plan.Silos.Select(SiloAddress.FromParsableString).ToArray();
 
