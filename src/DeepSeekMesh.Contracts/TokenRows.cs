@@ -77,6 +77,13 @@ public sealed class TokenRows
         for (int i = 0; i < halves.Length; i++) destination[i] = FromBFloat16(halves[i]);
     }
 
+    /// <summary>Rows [first, first + count) as their own payload (a copy of their bytes).</summary>
+    public TokenRows Slice(int first, int count)
+    {
+        int bytesPerRow = Columns * ElementSize(Dtype);
+        return new TokenRows { Rows = count, Columns = Columns, Dtype = Dtype, Data = Data.AsSpan(first * bytesPerRow, count * bytesPerRow).ToArray() };
+    }
+
     public float[] ToSingles()
     {
         var values = new float[Rows * Columns];

@@ -113,17 +113,9 @@ public sealed class ExpertDispatcher(IGrainFactory grains, ExpertPlanCache plans
                 silo, batch.Layer, e.GetType().Name, batch.Experts.Length);
             var results = new Task<TokenRows>[batch.Experts.Length];
             int first = 0;
-            int bytesPerRow = batch.Rows.Columns * TokenRows.ElementSize(batch.Rows.Dtype);
             for (int i = 0; i < results.Length; i++)
             {
-                var rows = new TokenRows
-                {
-                    Rows = batch.RowCounts[i],
-                    Columns = batch.Rows.Columns,
-                    Dtype = batch.Rows.Dtype,
-                    Data = batch.Rows.Data.AsSpan(first * bytesPerRow, batch.RowCounts[i] * bytesPerRow).ToArray(),
-                };
-                results[i] = CallExpert(batch.Layer, batch.Experts[i], batch.Replicas[i], rows);
+                results[i] = CallExpert(batch.Layer, batch.Experts[i], batch.Replicas[i], batch.Rows.Slice(first, batch.RowCounts[i]));
                 first += batch.RowCounts[i];
             }
             var parts = await Task.WhenAll(results);

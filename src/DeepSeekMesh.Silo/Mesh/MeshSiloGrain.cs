@@ -45,7 +45,7 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
                 if (leases[i] is null && batch.RowCounts[i] > 0)
                 {
                     activity.Forwarded(batch.RowCounts[i]);
-                    forwarded[i] = GrainFactory.GetExpertGrain(replica.Layer, replica.Expert, replica.Replica).Forward(Slice(batch.Rows, offset, batch.RowCounts[i]));
+                    forwarded[i] = GrainFactory.GetExpertGrain(replica.Layer, replica.Expert, replica.Replica).Forward(batch.Rows.Slice(offset, batch.RowCounts[i]));
                 }
                 offset += batch.RowCounts[i];
             }
@@ -85,18 +85,6 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
         }
         var y = outputs.Count == 0 ? x : cat(outputs, 0); // [N, hidden]
         return RowCodec.ToRows(y, batch.Rows.Dtype);
-    }
-
-    static TokenRows Slice(TokenRows rows, int first, int count)
-    {
-        int bytesPerRow = rows.Columns * TokenRows.ElementSize(rows.Dtype);
-        return new TokenRows
-        {
-            Rows = count,
-            Columns = rows.Columns,
-            Dtype = rows.Dtype,
-            Data = rows.Data.AsSpan(first * bytesPerRow, count * bytesPerRow).ToArray(),
-        };
     }
 
     public Task<SiloReport> Describe()

@@ -26,7 +26,9 @@ public sealed class ExpertPlanFollower(ExpertPlanCache cache, LocalExperts local
     /// <summary>True once this silo started draining.</summary>
     public bool Draining { get; private set; }
 
-    string Me => silo.SiloAddress.ToParsableString();
+    string? _me;
+
+    string Me => _me ??= silo.SiloAddress.ToParsableString();
 
     IExpertPlanGrain PlanGrain => grains.GetGrain<IExpertPlanGrain>(_options.EffectiveModelId);
 
@@ -76,7 +78,8 @@ public sealed class ExpertPlanFollower(ExpertPlanCache cache, LocalExperts local
     async Task MoveExperts(ExpertPlacementPlan plan)
     {
         if (!plan.IsComplete) return;
-        var leaving = local.Hosted.Where(r => plan.SiloOf(r.Layer, r.Expert, r.Replica) != Me).ToList();
+        var me = Me;
+        var leaving = local.Hosted.Where(r => plan.SiloOf(r.Layer, r.Expert, r.Replica) != me).ToList();
         if (leaving.Count == 0) return;
         logger.LogDebug("{Count} expert replicas on this silo follow plan v{Version} elsewhere", leaving.Count, plan.Version);
         foreach (var chunk in leaving.Chunk(64))
