@@ -12,7 +12,7 @@ static class Repo
 
     public static string TokenizerDirectory => RepoPaths.TokenizerDirectory;
 
-    static string TempRoot => Path.Combine(Path.GetTempPath(), $"dsmesh-apphost-tests-{Environment.ProcessId}");
+    static string TempRoot => Scratch.Named("apphost-tests");
 
     /// <summary>A fresh directory under this test run's temp folder; <see cref="Remove"/> deletes it.</summary>
     public static string TempDirectory(string name)

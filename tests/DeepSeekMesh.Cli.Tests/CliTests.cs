@@ -90,7 +90,7 @@ public sealed class CliTests
     [Fact]
     public void InitModelThenChatStreamsText()
     {
-        var dir = Directory.CreateTempSubdirectory("dsmesh-cli").FullName;
+        var dir = Scratch.NewDirectory("cli-");
         var tokenizer = RepoPaths.TokenizerDirectory;
         var init = DsmeshProcess.Run("init-model", "--preset", "tiny", "--out", dir, "--tokenizer", tokenizer, "--seed", "4");
         Assert.True(init.ExitCode == 0, init.Stderr);

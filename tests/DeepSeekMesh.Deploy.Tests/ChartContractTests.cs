@@ -245,6 +245,6 @@ sealed class Processes(ITestOutputHelper output) : IAsyncDisposable
 
 sealed class TempDir : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("dsmesh-deploy-").FullName;
+    public string Path { get; } = Scratch.NewDirectory("deploy-");
     public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
 }

@@ -34,7 +34,7 @@ public static class AgentModels
     /// <summary>What the calls script decodes to, without the trigger and the end of sentence.</summary>
     public static string CallsText => string.Concat(CallsScript[1..^1]);
 
-    static readonly string Root = Path.Combine(Path.GetTempPath(), $"dsmesh-agent-tests-{Environment.ProcessId}");
+    static readonly string Root = Scratch.Named("agent-tests");
     static readonly Lazy<string> AgentDir = new(() => ScriptedCheckpoint.Write(Path.Combine(Root, "agent"), [CallsScript, AnswerScript], thinkTokens: true));
     static readonly Lazy<string> MalformedDir = new(() => ScriptedCheckpoint.Write(Path.Combine(Root, "malformed"), [MalformedScript], thinkTokens: false));
 

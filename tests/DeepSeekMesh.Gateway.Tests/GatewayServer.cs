@@ -22,7 +22,7 @@ namespace DeepSeekMesh.Gateway.Tests;
 public static class TinyModel
 {
     static readonly Lazy<string> Dir = new(() => ModelPreset.WriteDemo(
-        Path.Combine(Path.GetTempPath(), $"dsmesh-gateway-tests-{Environment.ProcessId}", "tiny"), "tiny", seed: 11, RepoPaths.TokenizerDirectory));
+        Scratch.Named("gateway-tests-tiny"), "tiny", seed: 11, RepoPaths.TokenizerDirectory));
 
     public static string Directory => Dir.Value;
 }

@@ -56,7 +56,7 @@ public sealed class ConfigTests
     [Fact]
     public void MissingOrBrokenConfigFileIsNamed()
     {
-        var dir = Directory.CreateTempSubdirectory().FullName;
+        var dir = Scratch.NewDirectory("config-");
         Assert.Contains("config.json: not found", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(dir)).Message);
         File.WriteAllText(Path.Combine(dir, "config.json"), "{ not json");
         Assert.Contains("invalid JSON", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(dir)).Message);

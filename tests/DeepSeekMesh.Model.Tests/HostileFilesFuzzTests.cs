@@ -15,7 +15,7 @@ namespace DeepSeekMesh.Model.Tests;
 /// </summary>
 public sealed class HostileFilesFuzzTests : IDisposable
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("dsmesh-fuzz").FullName;
+    readonly string _dir = Scratch.NewDirectory("fuzz-");
 
     static readonly string[] Dtypes = ["F32", "F16", "BF16", "F8_E4M3", "I64", "U8", "F64", "", "f32", "BOOL"];
     static readonly long[] HostileNumbers = [0, 1, -1, 3, 4095, 1L << 31, (1L << 31) - 1, 1L << 32, 1L << 40, long.MaxValue, long.MinValue, 1L << 62];

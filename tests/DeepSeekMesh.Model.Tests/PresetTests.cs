@@ -13,7 +13,7 @@ public sealed class PresetTests
     [InlineData(CheckpointDtype.Fp8)]
     public void TinyPresetLoadsAndGenerates(CheckpointDtype dtype)
     {
-        var dir = Directory.CreateTempSubdirectory("dsmesh-tiny").FullName;
+        var dir = Scratch.NewDirectory("tiny-");
         RandomCheckpoint.Write(ModelPreset.Config("tiny"), dir, seed: 7, dtype);
         using var model = Transformer.Load(dir);
         Assert.Equal(dtype == CheckpointDtype.Fp8, model.Config.WeightBlockSize is not null);
@@ -29,8 +29,8 @@ public sealed class PresetTests
     [Fact]
     public void SameSeedSameWeightsAcrossRuns()
     {
-        var a = Directory.CreateTempSubdirectory("dsmesh-a").FullName;
-        var b = Directory.CreateTempSubdirectory("dsmesh-b").FullName;
+        var a = Scratch.NewDirectory("a-");
+        var b = Scratch.NewDirectory("b-");
         RandomCheckpoint.Write(ModelPreset.Config("tiny"), a, seed: 3, CheckpointDtype.Bf16);
         RandomCheckpoint.Write(ModelPreset.Config("tiny"), b, seed: 3, CheckpointDtype.Bf16);
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, "model.safetensors")), File.ReadAllBytes(Path.Combine(b, "model.safetensors")));

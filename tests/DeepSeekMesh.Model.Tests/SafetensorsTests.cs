@@ -8,7 +8,7 @@ namespace DeepSeekMesh.Model.Tests;
 /// <summary>Malformed files and missing or mis-shaped tensors fail with the file and tensor named.</summary>
 public sealed class SafetensorsTests
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("dsmesh-st").FullName;
+    readonly string _dir = Scratch.NewDirectory("st-");
 
     string WriteRaw(string header, int dataBytes, long? declaredLength = null, string name = "model.safetensors")
     {

@@ -20,7 +20,7 @@ public sealed class ExpertGrainTests
         string[] own = [$"{prefix}.gate_proj.weight", $"{prefix}.up_proj.weight", $"{prefix}.down_proj.weight"];
 
         // An expert silo whose model directory holds ONLY this expert's tensors (and their FP8 scales).
-        var stripped = Directory.CreateTempSubdirectory("dsmesh-one-expert-").FullName;
+        var stripped = Scratch.NewDirectory("one-expert-");
         try
         {
             File.Copy(Path.Combine(source, "config.json"), Path.Combine(stripped, "config.json"));

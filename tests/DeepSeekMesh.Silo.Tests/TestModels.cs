@@ -13,7 +13,7 @@ public static class TestModels
 
     static readonly Lazy<string> TinyPreset = new(() =>
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-tiny-{Environment.ProcessId}");
+        var dir = Scratch.Named("silo-tests-tiny");
         if (!File.Exists(Path.Combine(dir, "config.json")))
             ModelPreset.WriteDemo(dir, "tiny", seed: 7);
         return dir;
@@ -21,7 +21,7 @@ public static class TestModels
 
     static readonly Lazy<string> V3TopologyPreset = new(() =>
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-v3-{Environment.ProcessId}");
+        var dir = Scratch.Named("silo-tests-v3");
         if (!File.Exists(Path.Combine(dir, "config.json")))
             ModelPreset.WriteDemo(dir, "v3-topology", seed: 5);
         return dir;
@@ -29,7 +29,7 @@ public static class TestModels
 
     static readonly Lazy<string> SkewedTinyPreset = new(() =>
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"dsmesh-silo-tests-skewed-{Environment.ProcessId}");
+        var dir = Scratch.Named("silo-tests-skewed");
         if (File.Exists(Path.Combine(dir, "config.json"))) return dir;
         RandomCheckpoint.Write(ModelPreset.Config("tiny"), dir, seed: 7, CheckpointDtype.Bf16);
         // The gate's selection bias makes experts 2 and 5 (groups 0 and 1) win every token of every MoE layer.

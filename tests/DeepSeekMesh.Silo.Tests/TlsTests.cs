@@ -17,7 +17,7 @@ namespace DeepSeekMesh.Silo.Tests;
 /// </summary>
 public sealed class TlsTests : IDisposable
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("dsmesh-tls-").FullName;
+    readonly string _dir = Scratch.NewDirectory("tls-");
 
     /// <summary>A CA and a leaf it signed, written as PEM files; returns the MeshTls that uses them.</summary>
     MeshTls Issue(string name, X509Certificate2 ca, string caPath)

@@ -7,7 +7,7 @@ internal sealed class MiniTokenizer : IDisposable
 {
     public MiniTokenizer()
     {
-        Dir = Path.Combine(Path.GetTempPath(), "dsm-tok-" + Guid.NewGuid().ToString("N"));
+        Dir = Scratch.NewDirectory("tok-");
         Directory.CreateDirectory(Dir);
         Json = BuildJson();
         Config = new JsonObject
