@@ -21,6 +21,21 @@ public sealed class AppHostTests(ITestOutputHelper output)
         "--Mesh:ClusterId=apphost-test",
     ];
 
+    /// <summary>
+    /// Aspire runs each project resource with `dotnet run --no-build --configuration X`, X being the AppHost
+    /// assembly's AssemblyConfiguration (Aspire.Hosting's DcpExecutor): the AppHost names Release there,
+    /// whatever it is built in, and builds the CLI in Release, so the mesh never serves unoptimized code.
+    /// </summary>
+    [Fact]
+    public void The_mesh_runs_release_builds_whatever_the_apphost_is_built_in()
+    {
+        var configuration = typeof(Projects.AppHost).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
+            .Cast<System.Reflection.AssemblyConfigurationAttribute>().Single().Configuration;
+        Assert.Equal("Release", configuration);
+        var cli = Path.GetDirectoryName(new Projects.DeepSeekMesh_Cli().ProjectPath)!;
+        Assert.True(File.Exists(Path.Combine(cli, "bin", "Release", "net10.0", "dsmesh.dll")), "the AppHost's build put a Release dsmesh next to the CLI project");
+    }
+
     [Fact]
     public async Task Starts_the_mesh_with_a_demo_model_and_completes_a_chat_through_the_gateway()
     {
