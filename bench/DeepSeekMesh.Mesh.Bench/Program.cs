@@ -41,7 +41,7 @@ foreach (var spec in cases)
         OfflineEngine.Generate(frontend.Engine, requests); // warm-up: expert activations
         var before = frontend.ExpertTraffic!;
         var (steps0, calls0, sent0, received0, rows0) = (before.LayerSteps, before.Calls, before.BytesSent, before.BytesReceived, before.Rows);
-        var (forwarded0, busy0, wait0, start0) = (mesh.ExpertActivity.Sum(a => a.ForwardedRows), mesh.ExpertActivity.Sum(a => a.BatchTime.TotalMilliseconds), before.WaitTime.TotalMilliseconds, before.StartTime.TotalMilliseconds);
+        var (forwarded0, busy0, wait0, start0, route0) = (mesh.ExpertActivity.Sum(a => a.ForwardedRows), mesh.ExpertActivity.Sum(a => a.BatchTime.TotalMilliseconds), before.WaitTime.TotalMilliseconds, before.StartTime.TotalMilliseconds, before.RouteTime.TotalMilliseconds);
         var timing = OfflineEngine.Generate(frontend.Engine, requests).Timing;
         var after = frontend.ExpertTraffic!;
         double steps = (after.LayerSteps - steps0) / (double)moe; // forward passes (prefill and decode)
@@ -50,7 +50,7 @@ foreach (var spec in cases)
             $"{(after.BytesSent - sent0 + after.BytesReceived - received0) / steps / 1024:F1} KiB both ways; decode step " +
             $"{1000 * timing.DecodeSeconds / (timing.DecodeTokens / (double)batch):F2} ms mesh vs " +
             $"{1000 * local.DecodeSeconds / (local.DecodeTokens / (double)batch):F2} ms one process; " +
-            $"expert silos computed batches for {mesh.ExpertActivity.Sum(a => a.BatchTime.TotalMilliseconds) - busy0:F0} ms (summed), the engine waited {after.WaitTime.TotalMilliseconds - wait0:F0} ms and sent for {after.StartTime.TotalMilliseconds - start0:F0} ms " +
+            $"expert silos computed batches for {mesh.ExpertActivity.Sum(a => a.BatchTime.TotalMilliseconds) - busy0:F0} ms (summed), the engine waited {after.WaitTime.TotalMilliseconds - wait0:F0} ms, sent for {after.StartTime.TotalMilliseconds - start0:F0} ms and routed for {after.RouteTime.TotalMilliseconds - route0:F0} ms " +
             $"(of {timing.DecodeSeconds * 1000 + timing.PrefillSeconds * 1000:F0} ms), " +
             $"{mesh.ExpertActivity.Sum(a => a.ForwardedRows) - forwarded0} rows took an extra hop");
     }

@@ -3,7 +3,7 @@ namespace DeepSeekMesh.Silo.Frontend;
 /// <summary>Counters of the expert traffic one frontend engine has sent (for metrics and benchmarks).</summary>
 public sealed class ExpertTrafficStats
 {
-    long _steps, _calls, _rows, _bytesSent, _bytesReceived, _retries, _waitTicks, _startTicks;
+    long _steps, _calls, _rows, _bytesSent, _bytesReceived, _retries, _waitTicks, _startTicks, _routeTicks;
 
     /// <summary>MoE layer invocations (one Start/Wait pair each).</summary>
     public long LayerSteps => Interlocked.Read(ref _steps);
@@ -19,6 +19,11 @@ public sealed class ExpertTrafficStats
 
     /// <summary>Time the engine spent in Start (grouping rows and sending the messages).</summary>
     public TimeSpan StartTime => TimeSpan.FromTicks(Interlocked.Read(ref _startTicks));
+
+    /// <summary>Time the engine spent in router grain calls (gate and top-k on this silo's router grain, the round trip included).</summary>
+    public TimeSpan RouteTime => TimeSpan.FromTicks(Interlocked.Read(ref _routeTicks));
+
+    internal void Routed(TimeSpan time) => Interlocked.Add(ref _routeTicks, time.Ticks);
 
     internal void Started(TimeSpan time) => Interlocked.Add(ref _startTicks, time.Ticks);
 

@@ -79,7 +79,7 @@ public sealed class MeshFrontend : IAsyncDisposable
         ExpertDispatcher? experts = null;
         var model = Transformer.Load(directory, options.Model,
             experts: _ => experts = new ExpertDispatcher(grains, plans, options.WireDtype, options.ExpertCalls, logger),
-            routers: (_, layer) => new GrainRouter(grains, layer));
+            routers: (_, layer) => new GrainRouter(grains, layer, experts!.Stats)); // experts are created first
         return (model, experts!);
     }
 
