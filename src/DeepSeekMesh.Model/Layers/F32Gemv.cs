@@ -23,6 +23,9 @@ public static class F32Gemv
     /// <summary>Below this many weights (32 MB of fp32) libtorch's own GEMV is as fast and wakes no pool threads.</summary>
     public const long MinElements = 8L << 20;
 
+    /// <summary>Output tiles per core: with more tiles than cores, a core that another process delays costs less.</summary>
+    const int TilesPerCore = 8;
+
     public static bool Supported => Avx2.IsSupported && Fma.IsSupported;
 
     public static bool Applies(Tensor x, Tensor weight) =>
@@ -37,7 +40,7 @@ public static class F32Gemv
         if (weight.shape[1] != inFeatures) throw new ArgumentException($"input has {inFeatures} features, the weight takes {weight.shape[1]}");
         var y = empty([n, outFeatures], ScalarType.Float32);
         var job = new Job(TensorMemory.Pointer<float>(input), TensorMemory.Pointer<float>(weight), TensorMemory.Pointer<float>(y), n, inFeatures, outFeatures);
-        int parts = Math.Min(Environment.ProcessorCount, Math.Max(1, outFeatures / 256));
+        int parts = Math.Min(Environment.ProcessorCount * TilesPerCore, Math.Max(1, outFeatures / 256)); // spare tiles: a core that gets ahead takes them
         if (parts == 1) job.Run(0, outFeatures);
         else Parallel.For(0, parts, p => job.Run(outFeatures * p / parts, outFeatures * (p + 1) / parts));
         return y;
