@@ -23,8 +23,8 @@ using F = TorchSharp.torch.nn.functional;
 set_num_threads(Environment.ProcessorCount);
 Console.WriteLine($"threads {get_num_threads()}, cores {Environment.ProcessorCount}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, load average {LoadAverage()}");
 var mode = args.Length > 0 ? args[0] : "gemv";
-// On a dedicated thread, as the engine runs its steps: libtorch on this process's main thread ran a
-// decode step ~8x slower here (measured with threadtest: the same steps on the main and on a new thread).
+// Not on the main thread: the thread that loads the weights ran later libtorch ops several times
+// slower here (threadtest: the same decode steps on the loading thread and on a new one).
 var worker = new Thread(() =>
 {
     if (mode == "peak") Peak();
@@ -125,43 +125,46 @@ static void Profile(string directory, ScalarType weights, int batch, int steps)
         times[what] = times.GetValueOrDefault(what) + c.Elapsed.TotalSeconds;
     }
     var sampler = Enumerable.Range(0, batch).Select(_ => new Sampler(SamplingParams.Greedy, config.VocabSize, [1], [])).ToArray();
-    for (int step = -1; step < steps; step++) // step -1: the prompt (not timed)
+    OnNewThread(() =>
     {
-        var inputs = caches.Select(cache => (cache, (IReadOnlyList<int>)Enumerable.Range(0, step < 0 ? 64 : 1).Select(_ => random.Next(config.VocabSize)).ToArray())).ToArray();
-        if (step == 0) times.Clear();
-        var total = Stopwatch.StartNew();
-        using var scope = NewDisposeScope();
-        ForwardBatch forward = null!;
-        Time("batch tensors", () => forward = new ForwardBatch(inputs, CPU));
-        Tensor h = null!, cos = null!, sin = null!;
-        Time("embed + rope angles", () =>
+        for (int step = -1; step < steps; step++) // step -1: the prompt (not timed)
         {
-            h = embed.index_select(0, forward.Tokens).to(ScalarType.Float32); // [T, hidden]
-            (cos, sin) = rope.Angles(forward.Positions);
-        });
-        for (int l = 0; l < layers; l++)
-        {
-            var x = norms[l].Forward(h); // the same normalized input for every layer: only the timing matters here
-            Time("attention (MLA, 8 layers: projections, cache, scores, o_proj)", () => attention[l].Forward(x, forward, cos, sin));
-            if (gates[l] is { } gate)
+            var inputs = caches.Select(cache => (cache, (IReadOnlyList<int>)Enumerable.Range(0, step < 0 ? 64 : 1).Select(_ => random.Next(config.VocabSize)).ToArray())).ToArray();
+            if (step == 0) times.Clear();
+            var total = Stopwatch.StartNew();
+            using var scope = NewDisposeScope();
+            ForwardBatch forward = null!;
+            Time("batch tensors", () => forward = new ForwardBatch(inputs, CPU));
+            Tensor h = null!, cos = null!, sin = null!;
+            Time("embed + rope angles", () =>
             {
-                Time("gate (route only, also inside MoE)", () => gate.Route(x));
-                Time("MoE (gate + grouping + routed experts + shared expert + sum)", () => ffn[l].Forward(x));
+                h = embed.index_select(0, forward.Tokens).to(ScalarType.Float32); // [T, hidden]
+                (cos, sin) = rope.Angles(forward.Positions);
+            });
+            for (int l = 0; l < layers; l++)
+            {
+                var x = norms[l].Forward(h); // the same normalized input for every layer: only the timing matters here
+                Time("attention (MLA, 8 layers: projections, cache, scores, o_proj)", () => attention[l].Forward(x, forward, cos, sin));
+                if (gates[l] is { } gate)
+                {
+                    Time("gate (route only, also inside MoE)", () => gate.Route(x));
+                    Time("MoE (gate + grouping + routed experts + shared expert + sum)", () => ffn[l].Forward(x));
+                }
+                else Time("dense MLP (layer 0)", () => ffn[l].Forward(x));
             }
-            else Time("dense MLP (layer 0)", () => ffn[l].Forward(x));
+            Tensor logits = null!;
+            Time("lm_head", () => logits = head.Forward(h.index_select(0, forward.LastRows)));
+            float[] rows = null!;
+            Time("logits to host", () => rows = TensorData.ToArray<float>(logits));
+            Time("sampler", () =>
+            {
+                for (int i = 0; i < batch; i++) sampler[i].Sample(new ReadOnlySpan<float>(rows, i * config.VocabSize, config.VocabSize));
+            });
+            forward.Commit();
+            forward.Dispose();
+            if (step >= 0) times["(whole step)"] = times.GetValueOrDefault("(whole step)") + total.Elapsed.TotalSeconds;
         }
-        Tensor logits = null!;
-        Time("lm_head", () => logits = head.Forward(h.index_select(0, forward.LastRows)));
-        float[] rows = null!;
-        Time("logits to host", () => rows = TensorData.ToArray<float>(logits));
-        Time("sampler", () =>
-        {
-            for (int i = 0; i < batch; i++) sampler[i].Sample(new ReadOnlySpan<float>(rows, i * config.VocabSize, config.VocabSize));
-        });
-        forward.Commit();
-        forward.Dispose();
-        if (step >= 0) times["(whole step)"] = times.GetValueOrDefault("(whole step)") + total.Elapsed.TotalSeconds;
-    }
+    });
     foreach (var (what, seconds) in times.OrderByDescending(t => t.Value))
         Console.WriteLine($"  {what,-66} {seconds / steps * 1e3,8:F2} ms/step");
     foreach (var c in caches) c.Dispose();
@@ -174,14 +177,17 @@ static void Profile(string directory, ScalarType weights, int batch, int steps)
     using var modelPool = new LatentCachePool(config, options, blocks: batch * (64 + steps + 16) / 16 + batch);
     var modelCaches = Enumerable.Range(0, batch).Select(_ => new LatentCache(modelPool, config)).ToArray();
     double whole = 0;
-    for (int step = -1; step < steps; step++)
+    OnNewThread(() =>
     {
-        var inputs = modelCaches.Select(cache => (cache, (IReadOnlyList<int>)Enumerable.Range(0, step < 0 ? 64 : 1).Select(_ => random.Next(config.VocabSize)).ToArray())).ToArray();
-        var c = Stopwatch.StartNew();
-        using (var forward = new ForwardBatch(inputs, CPU))
-        using (var logits = model.Forward(forward)) { }
-        if (step >= 0) whole += c.Elapsed.TotalSeconds;
-    }
+        for (int step = -1; step < steps; step++)
+        {
+            var inputs = modelCaches.Select(cache => (cache, (IReadOnlyList<int>)Enumerable.Range(0, step < 0 ? 64 : 1).Select(_ => random.Next(config.VocabSize)).ToArray())).ToArray();
+            var c = Stopwatch.StartNew();
+            using (var forward = new ForwardBatch(inputs, CPU))
+            using (var logits = model.Forward(forward)) { }
+            if (step >= 0) whole += c.Elapsed.TotalSeconds;
+        }
+    });
     Console.WriteLine($"  {"Transformer.Forward (batch tensors to logits, same steps)",-66} {whole / steps * 1e3,8:F2} ms/step");
     foreach (var c in modelCaches) c.Dispose();
 }
@@ -214,6 +220,17 @@ static void ThreadTest(string directory)
         t.Join();
         Console.WriteLine($"new thread ({threads} torch threads): {other:F1} ms/step");
     }
+}
+
+/// <summary>
+/// Runs the steps on a thread other than the one that loaded the weights, as the engine does: here
+/// the loading thread ran every later libtorch op several times slower (threadtest shows it).
+/// </summary>
+static void OnNewThread(Action run)
+{
+    var t = new Thread(() => run());
+    t.Start();
+    t.Join();
 }
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
