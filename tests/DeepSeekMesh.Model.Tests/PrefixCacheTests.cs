@@ -148,6 +148,6 @@ public sealed class PrefixCacheTests : IDisposable
         Assert.True(other.TryAdmit(b, 4, out int partly)); // b's first block survived (its tail block went first)
         Assert.Equal(4, partly);
         Assert.Equal(0, pool.FreeBlocks);
-        Assert.Throws<InvalidOperationException>(() => again.Write(0, 0, TorchSharp.torch.zeros(1, config.KvLoraRank), TorchSharp.torch.zeros(1, config.QkRopeHeadDim)));
+        Assert.Throws<InvalidOperationException>(() => again.Reserve(0, 1)); // a cached block is never written again
     }
 }

@@ -11,11 +11,14 @@ public readonly record struct SequenceSlice(LatentCache Cache, int Start, int Ro
 /// <summary>
 /// A forward step over several sequences of different lengths and positions, flattened into rows
 /// (like vLLM's packed batches): every projection runs on all rows at once; attention runs per
-/// sequence against its own cache.
+/// <see cref="CacheGroup"/> against the gathered cache, the single-token (decoding) sequences of a
+/// group in one batched computation. Building it reserves cache room for the new positions and
+/// uploads its index tensors (a fixed number of host→device copies per group).
 /// </summary>
 public sealed class ForwardBatch : IDisposable
 {
     public IReadOnlyList<SequenceSlice> Sequences { get; }
+    public IReadOnlyList<CacheGroup> Groups { get; }
     public Tensor Tokens { get; }     // [T] int64
     public Tensor Positions { get; }  // [T] int64
     public Tensor LastRows { get; }   // [S] int64: each sequence's last row, whose logits are wanted
@@ -41,10 +44,44 @@ public sealed class ForwardBatch : IDisposable
         }
         Sequences = slices;
         Rows = tokens.Count;
+        var poolRows = slices.Select(s => s.Cache.Reserve(s.Start, s.End)).ToArray(); // throws when a sequence does not fit
         using var _ = NewDisposeScope();
-        Tokens = tensor(tokens.ToArray(), ScalarType.Int64, device).DetachFromDisposeScope();
-        Positions = tensor(positions.ToArray(), ScalarType.Int64, device).DetachFromDisposeScope();
-        LastRows = tensor(last, ScalarType.Int64, device).DetachFromDisposeScope();
+        Tokens = TensorData.ToTensor([.. tokens], [Rows], device).DetachFromDisposeScope();
+        Positions = TensorData.ToTensor([.. positions], [Rows], device).DetachFromDisposeScope();
+        LastRows = TensorData.ToTensor(last, [last.Length], device).DetachFromDisposeScope();
+        var pools = slices.Select(s => s.Cache.Pool).Distinct().ToArray();
+        Groups = pools.Select(pool => Group(pool, slices, poolRows, whole: pools.Length == 1, device)).ToArray();
+    }
+
+    static CacheGroup Group(LatentCachePool pool, SequenceSlice[] all, long[][] poolRows, bool whole, Device device)
+    {
+        var members = Enumerable.Range(0, all.Length).Where(s => all[s].Cache.Pool == pool).ToArray();
+        var sequences = members.Select(s => all[s]).ToArray();
+        int length = sequences.Max(s => s.End), rows = sequences.Sum(s => s.Count);
+        var batchRows = new List<long>(rows);
+        var write = new List<long>(rows);
+        var read = new long[sequences.Length * length];
+        var padding = new bool[sequences.Length * length];
+        for (int j = 0; j < members.Length; j++)
+        {
+            var s = sequences[j];
+            var positions = poolRows[members[j]];
+            for (int i = 0; i < s.Count; i++) batchRows.Add(s.Row + i);
+            write.AddRange(positions[s.Start..s.End]);
+            positions.CopyTo(read, (long)j * length);
+            for (int t = s.End; t < length; t++) padding[j * length + t] = true;
+        }
+        return new CacheGroup
+        {
+            Pool = pool,
+            Sequences = sequences,
+            Decoding = sequences.TakeWhile(s => s.Count == 1).Count(),
+            Rows = whole ? null : TensorData.ToTensor([.. batchRows], [rows], device).DetachFromDisposeScope(),
+            WriteRows = TensorData.ToTensor([.. write], [rows], device).DetachFromDisposeScope(),
+            ReadRows = TensorData.ToTensor(read, [sequences.Length, length], device).DetachFromDisposeScope(),
+            Padding = TensorData.ToTensor(padding, [sequences.Length, length], device).DetachFromDisposeScope(),
+            Length = length,
+        };
     }
 
     /// <summary>After every layer wrote its cache entries: the new positions become part of each sequence.</summary>
@@ -58,5 +95,6 @@ public sealed class ForwardBatch : IDisposable
         Tokens.Dispose();
         Positions.Dispose();
         LastRows.Dispose();
+        foreach (var g in Groups) g.Dispose();
     }
 }

@@ -19,7 +19,6 @@ public sealed class LatentCache : IDisposable
     readonly List<int> _blocks = new();
     readonly List<BlockHash> _hashes = new(); // of the full blocks registered (or reused) so far, in order
     (IReadOnlyList<int> Prompt, List<BlockHash> Hashes)? _promptHashes; // of the prompt's blocks that may be reused, kept while admission waits
-    (int Start, int End, Tensor Write, Tensor Read)? _rows;
 
     public LatentCache(LatentCachePool pool, ModelConfig config, bool ownsPool = false)
     {
@@ -35,6 +34,9 @@ public sealed class LatentCache : IDisposable
     public int Capacity => _blocks.Count * _pool.BlockSize;
 
     public IReadOnlyList<int> Blocks => _blocks;
+
+    /// <summary>Where this sequence's positions are stored (shared by the engine's sequences).</summary>
+    public LatentCachePool Pool => _pool;
 
     public static long BytesPerToken(ModelConfig config, ScalarType dtype) =>
         (long)config.NumHiddenLayers * (config.KvLoraRank + config.QkRopeHeadDim) * ElementSize(dtype);
@@ -90,35 +92,19 @@ public sealed class LatentCache : IDisposable
         for (int b = before; b < full; b++) _pool.Register(_blocks[b], _hashes[b]);
     }
 
-    /// <summary>Writes positions [start, start + n) of one layer; returns positions [0, start + n) of that layer.</summary>
-    public (Tensor Latent, Tensor Pe) Write(int layer, int start, Tensor latent, Tensor pe) // [n, c], [n, r] -> [end, c], [end, r]
+    /// <summary>
+    /// Checks that positions [start, end) may be written next and holds the blocks for them; returns the
+    /// pool rows of positions [0, end), where each layer writes and reads this sequence's latents.
+    /// </summary>
+    public long[] Reserve(int start, int end)
     {
-        int end = start + (int)latent.shape[0];
         if (start > Length) throw new InvalidOperationException($"cache write at {start} leaves a gap after {Length}");
         if (start < _hashes.Count * _pool.BlockSize) throw new InvalidOperationException($"cache write at {start} would change a cached block");
         if (end > _config.MaxPositionEmbeddings) throw new ContextLengthException(end, _config.MaxPositionEmbeddings);
         if (!TryReserve(end)) throw new CacheFullException(_pool.BlocksFor(end) - _blocks.Count, _pool.FreeBlocks);
-        var (write, read) = Rows(start, end);
-        var latentStore = _pool.Latent(layer);
-        var peStore = _pool.Pe(layer);
-        latentStore.index_copy_(0, write, latent);
-        peStore.index_copy_(0, write, pe);
-        return (latentStore.index_select(0, read), peStore.index_select(0, read));
-    }
-
-    /// <summary>Pool rows of positions [start, end) and [0, end), computed once per step and shared by every layer.</summary>
-    (Tensor Write, Tensor Read) Rows(int start, int end)
-    {
-        if (_rows is { } r && r.Start == start && r.End == end) return (r.Write, r.Read);
-        DisposeRows();
         var rows = new long[end];
         for (int p = 0; p < end; p++) rows[p] = (long)_blocks[p / _pool.BlockSize] * _pool.BlockSize + p % _pool.BlockSize;
-        using var _ = NewDisposeScope();
-        var device = _pool.Latent(0).device;
-        var read = tensor(rows, ScalarType.Int64, device).DetachFromDisposeScope();
-        var write = tensor(rows[start..], ScalarType.Int64, device).DetachFromDisposeScope();
-        _rows = (start, end, write, read);
-        return (write, read);
+        return rows;
     }
 
     /// <summary>Marks positions below <paramref name="length"/> as valid after a forward step wrote every layer.</summary>
@@ -127,19 +113,8 @@ public sealed class LatentCache : IDisposable
     /// <summary>Forgets positions at and after <paramref name="length"/>.</summary>
     public void Truncate(int length) => Length = Math.Min(Length, Math.Max(length, 0));
 
-    void DisposeRows()
-    {
-        if (_rows is { } r)
-        {
-            r.Write.Dispose();
-            r.Read.Dispose();
-        }
-        _rows = null;
-    }
-
     public void Dispose()
     {
-        DisposeRows();
         _pool.Release(Enumerable.Reverse(_blocks)); // last first: a prefix's tail blocks are evicted before its head
         _blocks.Clear();
         _hashes.Clear();

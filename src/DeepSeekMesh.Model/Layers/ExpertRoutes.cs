@@ -8,29 +8,24 @@ public sealed record ExpertRoute(int Expert, Tensor Rows, Tensor Weights); // Ro
 
 public static class ExpertRoutes
 {
-    /// <summary>Groups a top-k routing by expert, in ascending expert order (the reference's summation order).</summary>
+    /// <summary>
+    /// Groups a top-k routing by expert, in ascending expert order (the reference's summation order).
+    /// The grouping is computed on the device (a stable sort of the chosen experts); the host reads
+    /// the sorted expert ids once — the layer's one copy — and each route is a slice of the sorted rows.
+    /// </summary>
     public static IReadOnlyList<ExpertRoute> Group(Tensor indices, Tensor weights) // [T, k] int64, [T, k]
     {
         long T = indices.shape[0], k = indices.shape[1];
-        var chosen = TensorData.ToArray<long>(indices); // [T·k]
-        var rowsOf = new SortedDictionary<int, List<long>>();
-        var slotsOf = new SortedDictionary<int, List<long>>();
-        for (long i = 0; i < T * k; i++)
+        var (experts, slots) = indices.reshape(-1).sort(stable: true); // [T·k] ascending, [T·k] slot of each
+        var rows = arange(T, device: indices.device).repeat_interleave(k).index_select(0, slots); // [T·k]: the row of each slot
+        var slotWeights = weights.reshape(-1).index_select(0, slots); // [T·k]
+        var sorted = TensorData.ToArray<long>(experts); // [T·k]
+        var routes = new List<ExpertRoute>();
+        for (int start = 0, end; start < sorted.Length; start = end)
         {
-            int expert = (int)chosen[i];
-            if (!rowsOf.TryGetValue(expert, out var rows))
-            {
-                rowsOf[expert] = rows = new List<long>();
-                slotsOf[expert] = new List<long>();
-            }
-            rows.Add(i / k);
-            slotsOf[expert].Add(i);
+            for (end = start + 1; end < sorted.Length && sorted[end] == sorted[start]; end++) { }
+            routes.Add(new ExpertRoute((int)sorted[start], rows.narrow(0, start, end - start), slotWeights.narrow(0, start, end - start))); // [n], [n]
         }
-        var flatWeights = weights.reshape(-1); // [T·k]
-        return rowsOf.Select(e => new ExpertRoute(
-            e.Key,
-            tensor(e.Value.ToArray(), ScalarType.Int64, indices.device), // [n]
-            flatWeights.index_select(0, tensor(slotsOf[e.Key].ToArray(), ScalarType.Int64, indices.device)))) // [n]
-            .ToList();
+        return routes;
     }
 }

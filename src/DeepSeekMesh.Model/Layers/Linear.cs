@@ -13,6 +13,7 @@ public sealed class Linear(Tensor weight) : IDisposable
 
     public Tensor Forward(Tensor x) // [..., in] -> [..., out]
     {
+        if (F32Gemv.Applies(x, Weight)) return F32Gemv.Forward(x, Weight);
         if (x.dtype == Weight.dtype) return F.linear(x, Weight);
         if (Bf16Gemv.Applies(x, Weight)) return Bf16Gemv.Forward(x, Weight);
         using var narrow = x.to(Weight.dtype);

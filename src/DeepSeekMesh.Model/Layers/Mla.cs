@@ -9,8 +9,9 @@ namespace DeepSeekMesh.Model.Layers;
 /// q_proj when q_lora_rank is 0); keys and values are compressed into one normalized latent per
 /// token plus a decoupled, roped k_pe shared by all heads — the only things cached.
 /// kv_b_proj expands the latent into per-head k_nope and v (naive), or is folded into the query
-/// and the output so attention runs on the latents directly (absorbed). The two projections of
-/// the block input (q_a_proj or q_proj, and kv_a_proj_with_mqa) are held stacked as one GEMM.
+/// and the output so attention runs on the latents directly (absorbed: decoding sequences, all at
+/// once). The two projections of the block input (q_a_proj or q_proj, and kv_a_proj_with_mqa) are
+/// held stacked as one GEMM.
 /// </summary>
 public sealed class Mla : IDisposable
 {
@@ -20,7 +21,8 @@ public sealed class Mla : IDisposable
     readonly Linear _wqkvA;  // [q_lora_rank (or heads · qk_head) + kv_lora_rank + rope, hidden]
     readonly Linear? _wqB;
     readonly RmsNorm? _qNorm;
-    readonly Linear _wkvB, _wo;
+    readonly Tensor _wkvB; // [heads, nope + v, kv_lora_rank] in the compute dtype: read whole by the absorbed path
+    readonly Linear _wo;
     readonly long _qWidth;
     readonly RmsNorm _kvNorm;
     readonly TorchSharp.Scalar _softmaxScale; // held: a temporary Scalar may be finalized mid-call
@@ -46,7 +48,8 @@ public sealed class Mla : IDisposable
             _wqB = ctx.Linear($"{p}.q_b_proj.weight", heads * c.QkHeadDim, c.QLoraRank);
         }
         _kvNorm = RmsNorm.Load(ctx, $"{p}.kv_a_layernorm.weight", c.KvLoraRank);
-        _wkvB = ctx.Linear($"{p}.kv_b_proj.weight", heads * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank);
+        using (var wkvB = ctx.Matrix($"{p}.kv_b_proj.weight", heads * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank, ctx.Options.ComputeDtype))
+            _wkvB = wkvB.view(heads, c.QkNopeHeadDim + c.VHeadDim, c.KvLoraRank); // converted once here, not every step
         _wo = ctx.Linear($"{p}.o_proj.weight", c.HiddenSize, heads * c.VHeadDim);
     }
 
@@ -64,11 +67,17 @@ public sealed class Mla : IDisposable
         var latent = _kvNorm.Forward(kv.narrow(-1, 0, c)); // [T, c]
         var k_pe = RotaryEmbedding.Apply(kv.narrow(-1, c, rope), cos, sin); // [T, rope]
 
-        bool absorb = _impl == AttentionImpl.Absorb || (_impl == AttentionImpl.Auto && batch.Sequences.All(s => s.Count == 1));
-        var wkv_b = _wkvB.Weight.to(x.dtype).view(H, nope + _c.VHeadDim, c); // [H, nope + v, c]
-        var o = absorb
-            ? Absorbed(batch, q_nope, q_pe, latent, k_pe, wkv_b) // [T, H, v]
-            : Naive(batch, q_nope, q_pe, latent, k_pe); // [T, H, v]
+        Tensor o; // [T, H, v]
+        if (batch.Groups.Count == 1)
+        {
+            o = Attend(batch.Groups[0], q_nope, q_pe, latent, k_pe);
+        }
+        else
+        {
+            o = empty([T, H, _c.VHeadDim], x.dtype, x.device);
+            foreach (var g in batch.Groups)
+                o.index_copy_(0, g.Rows!, Attend(g, q_nope.index_select(0, g.Rows!), q_pe.index_select(0, g.Rows!), latent.index_select(0, g.Rows!), k_pe.index_select(0, g.Rows!)));
+        }
         return _wo.Forward(o.flatten(1)).MoveToOuterDisposeScope(); // [T, hidden]
     }
 
@@ -76,68 +85,73 @@ public sealed class Mla : IDisposable
         ? qa // q_proj output: [T, H * qk_head]
         : _wqB.Forward(_qNorm!.Forward(qa)); // [T, q_lora] -> [T, H * qk_head]
 
-    /// <summary>Per-head keys and values expanded from the cached latents (the reference's "naive" path).</summary>
-    Tensor Naive(ForwardBatch batch, Tensor q_nope, Tensor q_pe, Tensor latent, Tensor k_pe)
+    /// <summary>
+    /// One cache group's attention: its new latents written into the pool and every sequence's cached
+    /// positions gathered at once; the leading single-token (decoding) sequences attend in one batched
+    /// computation, each longer one (a prompt chunk) on its own.
+    /// </summary>
+    Tensor Attend(CacheGroup g, Tensor q_nope, Tensor q_pe, Tensor latent, Tensor k_pe) // [Tg, H, nope], [Tg, H, rope], [Tg, c], [Tg, rope] -> [Tg, H, v]
+    {
+        int c = _c.KvLoraRank, rope = _c.QkRopeHeadDim;
+        var latentStore = g.Pool.Latent(_layer); // [pool rows, c]
+        var peStore = g.Pool.Pe(_layer); // [pool rows, rope]
+        latentStore.index_copy_(0, g.WriteRows, latent);
+        peStore.index_copy_(0, g.WriteRows, k_pe);
+        var read = g.ReadRows.flatten(); // [Sg · L]
+        var keys = latentStore.index_select(0, read).view(g.Sequences.Count, g.Length, c); // [Sg, L, c]
+        var pes = peStore.index_select(0, read).view(g.Sequences.Count, g.Length, rope); // [Sg, L, rope]
+
+        var outputs = new List<Tensor>();
+        int decoding = _impl == AttentionImpl.Naive ? 0 : g.Decoding, row = decoding;
+        if (decoding > 0)
+            outputs.Add(Absorbed(q_nope.narrow(0, 0, decoding), q_pe.narrow(0, 0, decoding), keys.narrow(0, 0, decoding), pes.narrow(0, 0, decoding),
+                g.Padding.narrow(0, 0, decoding))); // [D, H, v]: position End - 1 sees everything but the padding
+        for (int j = decoding; j < g.Sequences.Count; j++)
+        {
+            var s = g.Sequences[j];
+            var (qn, qp) = (q_nope.narrow(0, row, s.Count), q_pe.narrow(0, row, s.Count)); // [n, H, nope], [n, H, rope]
+            var (cachedLatent, cachedPe) = (keys[j].narrow(0, 0, s.End), pes[j].narrow(0, 0, s.End)); // [L', c], [L', rope]
+            var future = arange(s.End, device: latent.device).unsqueeze(0) > arange(s.Start, s.End, device: latent.device).unsqueeze(1); // [n, L']
+            outputs.Add(_impl == AttentionImpl.Absorb
+                ? Absorbed(qn, qp, cachedLatent.unsqueeze(0), cachedPe.unsqueeze(0), future) // [n, H, v]
+                : Naive(qn, qp, cachedLatent, cachedPe, future)); // [n, H, v]
+            row += s.Count;
+        }
+        return outputs.Count == 1 ? outputs[0] : cat(outputs, 0); // [Tg, H, v]
+    }
+
+    /// <summary>Per-head keys and values expanded from the cached latents (the reference's "naive" path), for one sequence.</summary>
+    Tensor Naive(Tensor q_nope, Tensor q_pe, Tensor cachedLatent, Tensor cachedPe, Tensor masked) // [n, H, nope], [n, H, rope], [L, c], [L, rope], [n, L] -> [n, H, v]
     {
         int H = _c.NumAttentionHeads, nope = _c.QkNopeHeadDim;
-        var outputs = new Tensor[batch.Sequences.Count];
-        for (int i = 0; i < outputs.Length; i++)
-        {
-            var s = batch.Sequences[i];
-            var (cachedLatent, cachedPe) = Cache(s, latent, k_pe); // [L, c], [L, rope]
-            var kv = _wkvB.Forward(cachedLatent).view(-1, H, nope + _c.VHeadDim); // [L, H, nope + v]
-            var k_nope = kv.narrow(-1, 0, nope); // [L, H, nope]
-            var v = kv.narrow(-1, nope, _c.VHeadDim); // [L, H, v]
-            var scores = einsum("nhd,lhd->nhl", q_nope.narrow(0, s.Row, s.Count), k_nope)
-                       + einsum("nhr,lr->nhl", q_pe.narrow(0, s.Row, s.Count), cachedPe); // [n, H, L]
-            var probs = Softmax(scores, s); // [n, H, L]
-            outputs[i] = einsum("nhl,lhd->nhd", probs, v); // [n, H, v]
-        }
-        return cat(outputs, 0); // [T, H, v]
+        var kv = cachedLatent.matmul(_wkvB.view(-1, _c.KvLoraRank).t()).view(-1, H, nope + _c.VHeadDim); // [L, H, nope + v]
+        var k_nope = kv.narrow(-1, 0, nope); // [L, H, nope]
+        var v = kv.narrow(-1, nope, _c.VHeadDim); // [L, H, v]
+        var scores = einsum("nhd,lhd->nhl", q_nope, k_nope) + einsum("nhr,lr->nhl", q_pe, cachedPe); // [n, H, L]
+        return einsum("nhl,lhd->nhd", Softmax(scores, masked), v); // [n, H, v]
     }
 
-    /// <summary>kv_b folded into the query and the output: scores and values come straight from the latent cache.</summary>
-    Tensor Absorbed(ForwardBatch batch, Tensor q_nope, Tensor q_pe, Tensor latent, Tensor k_pe, Tensor wkv_b)
+    /// <summary>
+    /// kv_b folded into the query and the output: scores and values come straight from the latents.
+    /// N query rows against B gathered caches, m = N / B rows per cache (B decoding sequences of one
+    /// token each, or one sequence of N tokens), as batched matrix products.
+    /// </summary>
+    Tensor Absorbed(Tensor q_nope, Tensor q_pe, Tensor keys, Tensor pes, Tensor masked) // [N, H, nope], [N, H, rope], [B, L, c], [B, L, rope], [N, L] -> [N, H, v]
     {
         int H = _c.NumAttentionHeads, nope = _c.QkNopeHeadDim, c = _c.KvLoraRank;
-        var q_latent = einsum("thd,hdc->thc", q_nope, wkv_b.narrow(1, 0, nope)); // [T, H, c]
-        var outputs = new Tensor[batch.Sequences.Count];
-        for (int i = 0; i < outputs.Length; i++)
-        {
-            var s = batch.Sequences[i];
-            var (cachedLatent, cachedPe) = Cache(s, latent, k_pe); // [L, c], [L, rope]
-            var qs = q_latent.narrow(0, s.Row, s.Count).reshape(s.Count * H, c); // [n·H, c]
-            var qp = q_pe.narrow(0, s.Row, s.Count).reshape(s.Count * H, _c.QkRopeHeadDim); // [n·H, rope]
-            var scores = (qs.matmul(cachedLatent.t()) + qp.matmul(cachedPe.t())).view(s.Count, H, -1); // [n, H, L]
-            var probs = Softmax(scores, s).view(s.Count * H, -1); // [n·H, L]
-            outputs[i] = probs.matmul(cachedLatent).view(s.Count, H, c); // [n, H, c]
-        }
-        var o_latent = cat(outputs, 0); // [T, H, c]
-        return einsum("thc,hdc->thd", o_latent, wkv_b.narrow(1, nope, _c.VHeadDim)); // [T, H, v]
+        long N = q_nope.shape[0], B = keys.shape[0], L = keys.shape[1];
+        var q_latent = einsum("thd,hdc->thc", q_nope, _wkvB.narrow(1, 0, nope)).reshape(B, -1, c); // [B, m·H, c]
+        var scores = q_latent.bmm(keys.transpose(1, 2)) + q_pe.reshape(B, -1, _c.QkRopeHeadDim).bmm(pes.transpose(1, 2)); // [B, m·H, L]
+        var probs = Softmax(scores.view(N, H, L), masked).view(B, -1, L); // [B, m·H, L]
+        var o_latent = probs.bmm(keys).view(N, H, c); // [N, H, c]
+        return einsum("thc,hdc->thd", o_latent, _wkvB.narrow(1, nope, _c.VHeadDim)); // [N, H, v]
     }
 
-    (Tensor Latent, Tensor Pe) Cache(SequenceSlice s, Tensor latent, Tensor k_pe) =>
-        s.Cache.Write(_layer, s.Start, latent.narrow(0, s.Row, s.Count), k_pe.narrow(0, s.Row, s.Count));
-
-    /// <summary>Scaled, causally masked softmax over the cached positions.</summary>
-    Tensor Softmax(Tensor scores, SequenceSlice s) // [n, H, L] -> [n, H, L]
+    /// <summary>Scaled softmax over the cached positions, masked ones (future or padding) excluded.</summary>
+    Tensor Softmax(Tensor scores, Tensor masked) // [n, H, L], [n, L] bool -> [n, H, L]
     {
-        scores = scores * _softmaxScale; // [n, H, L]
-        if (s.Count > 1)
-        {
-            var future = CausalMask(s.Start, s.Count, (int)scores.shape[2], scores.device); // [n, L]
-            scores = scores.masked_fill(future.unsqueeze(1), Scalars.NegativeInfinity); // [n, H, L]
-        }
+        scores = (scores * _softmaxScale).masked_fill(masked.unsqueeze(1), Scalars.NegativeInfinity); // [n, H, L]
         return scores.softmax(-1, ScalarType.Float32).to(scores.dtype); // [n, H, L]
-    }
-
-    /// <summary>True where key position t lies after query position start + i.</summary>
-    static Tensor CausalMask(int start, int count, int length, Device device)
-    {
-        var mask = new bool[count * length];
-        for (int i = 0; i < count; i++)
-            for (int t = start + i + 1; t < length; t++) mask[i * length + t] = true;
-        return tensor(mask, device: device).view(count, length);
     }
 
     public void Dispose()
