@@ -18,7 +18,7 @@ public sealed class Linear : IDisposable
     public Linear(Fp8Weight weight) => _fp8 = weight;
 
     /// <summary>The dense weight [out, in]; for FP8 a dequantized f32 copy, made on first use and kept (kv_b's absorbed attention reads it as a tensor).</summary>
-    public Tensor Weight => _dense ?? (_dequantized ??= _fp8!.Dequantize(ScalarType.Float32));
+    public Tensor Weight => _dense ?? (_dequantized ??= _fp8!.Dequantize(ScalarType.Float32).DetachFromDisposeScope());
 
     /// <summary>The FP8 codes and scales, when the weight is held so.</summary>
     public Fp8Weight? Fp8 => _fp8;
