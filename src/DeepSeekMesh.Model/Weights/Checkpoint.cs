@@ -233,6 +233,11 @@ public sealed class Checkpoint : IDisposable
             DequantizeInto(file, entry, destination);
             return;
         }
+        if (entry.DType == SafetensorsDType.BF16 && target == ScalarType.Float32 && Bf16Widening.Supported)
+        {
+            WidenInto(file, entry, (float*)TensorData.Pointer(destination));
+            return;
+        }
         using var flat = destination.view(-1);
         long count = entry.ElementCount, size = entry.DType.ElementSize();
         using var staging = empty([Math.Min(count, ChunkElements)], source);
@@ -243,6 +248,27 @@ public sealed class Checkpoint : IDisposable
             file.Read(entry, first * size, n * size, TensorData.Pointer(part));
             using var slice = flat.narrow(0, first, n);
             slice.copy_(part);
+        }
+    }
+
+    /// <summary>BF16 → F32 (the most common conversion: bf16 checkpoints, f32 weights): chunks read into a staging buffer, widened in parallel by shifting into the high half.</summary>
+    static unsafe void WidenInto(SafetensorsFile file, TensorEntry entry, float* destination)
+    {
+        long count = entry.ElementCount;
+        long chunk = Math.Min(count, ChunkElements);
+        var staging = (ushort*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(chunk * 2));
+        try
+        {
+            for (long first = 0; first < count; first += chunk)
+            {
+                long n = Math.Min(chunk, count - first);
+                file.Read(entry, first * 2, n * 2, (byte*)staging);
+                Bf16Widening.Widen(staging, destination + first, n);
+            }
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(staging);
         }
     }
 
