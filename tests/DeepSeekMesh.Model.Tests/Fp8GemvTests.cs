@@ -85,6 +85,19 @@ public sealed class Fp8GemvTests
     }
 
     [Fact]
+    public void TensorOpsDequantizeLikeTheKernel()
+    {
+        // The CUDA path (table lookup and block scales as tensor ops), run here on the CPU.
+        var (linear, reference) = RandomFp8(new Random(9), 300, 260);
+        using var _ = linear;
+        using var w = reference;
+        using var kernel = linear.Fp8!.Dequantize(ScalarType.Float32);
+        using var ops = linear.Fp8.DequantizeWithTensorOps(ScalarType.Float32);
+        Assert.Equal(TensorData.ToArray<float>(w), TensorData.ToArray<float>(kernel));
+        Assert.Equal(TensorData.ToArray<float>(w), TensorData.ToArray<float>(ops));
+    }
+
+    [Fact]
     public void Fp8ExpertHoldsTheCheckpointsBytes()
     {
         var random = new Random(5);

@@ -34,18 +34,34 @@ public sealed class Fp8Weight : IDisposable
     }
 
     /// <summary>The dense weight [out, in] in <paramref name="dtype"/> (fp32 products of code and scale, then rounded).</summary>
-    public unsafe Tensor Dequantize(ScalarType dtype)
+    public Tensor Dequantize(ScalarType dtype)
+    {
+        if (Codes.device_type != TorchSharp.DeviceType.CPU || !Fp8Gemv.Supported || dtype is not (ScalarType.Float32 or ScalarType.BFloat16))
+            return DequantizeWithTensorOps(dtype);
+        var dense = empty([OutFeatures, InFeatures], dtype);
+        DequantizeInto(dense);
+        return dense;
+    }
+
+    /// <summary>Dequantizes into a contiguous CPU f32 or bf16 tensor [out, in] with the AVX2 kernel (bf16: rounded to nearest even).</summary>
+    public unsafe void DequantizeInto(Tensor destination)
     {
         long rows = OutFeatures, cols = InFeatures;
-        if (Codes.device_type == TorchSharp.DeviceType.CPU && Fp8Gemv.Supported)
+        if (destination.dtype == ScalarType.Float32)
         {
-            var dense = empty([rows, cols], ScalarType.Float32);
             Fp8Gemv.Dequantize(TensorData.Pointer(Codes), (float*)TensorData.Pointer(Scales), (int*)TensorData.Pointer(ScaleRow),
-                (int)Scales.shape[1], BlockCols, (int)rows, (int)cols, (float*)TensorData.Pointer(dense));
-            if (dtype == ScalarType.Float32) return dense;
-            using (dense) return dense.to(dtype);
+                (int)Scales.shape[1], BlockCols, (int)rows, (int)cols, (float*)TensorData.Pointer(destination));
+            return;
         }
-        // Tensor ops (CUDA, or a CPU without AVX2): decode through the 256-value table, then scale by block.
+        using var wide = empty([rows, cols], ScalarType.Float32);
+        DequantizeInto(wide);
+        Bf16Conversion.Narrow((float*)TensorData.Pointer(wide), (ushort*)TensorData.Pointer(destination), rows * cols);
+    }
+
+    /// <summary>The same with tensor ops on the weight's device (CUDA, or a CPU without AVX2): decode through the 256-value table, then scale by block.</summary>
+    public Tensor DequantizeWithTensorOps(ScalarType dtype)
+    {
+        long rows = OutFeatures, cols = InFeatures;
         using var scope = NewDisposeScope();
         using var table = tensor(ElementDecoder.Fp8E4M3, device: Codes.device); // [256]
         var values = table.index_select(0, Codes.flatten().to(ScalarType.Int32)).view(rows, cols); // [out, in] f32

@@ -233,7 +233,7 @@ public sealed class Checkpoint : IDisposable
             DequantizeInto(file, entry, destination);
             return;
         }
-        if (entry.DType == SafetensorsDType.BF16 && target == ScalarType.Float32 && Bf16Widening.Supported)
+        if (entry.DType == SafetensorsDType.BF16 && target == ScalarType.Float32 && Bf16Conversion.Supported)
         {
             WidenInto(file, entry, (float*)TensorData.Pointer(destination));
             return;
@@ -263,7 +263,7 @@ public sealed class Checkpoint : IDisposable
             {
                 long n = Math.Min(chunk, count - first);
                 file.Read(entry, first * 2, n * 2, (byte*)staging);
-                Bf16Widening.Widen(staging, destination + first, n);
+                Bf16Conversion.Widen(staging, destination + first, n);
             }
         }
         finally
@@ -294,7 +294,12 @@ public sealed class Checkpoint : IDisposable
         Scales(file, entry); // validates
         var (codes, scales, scaleRow) = LoadFp8([(entry.Name, entry.Shape[0])], entry.Shape[1]);
         using var weight = new Layers.Fp8Weight(codes, scales, scaleRow, BlockSize[1]);
-        using var dense = weight.Dequantize(destination.dtype);
+        if (Layers.Fp8Gemv.Supported)
+        {
+            weight.DequantizeInto(destination);
+            return;
+        }
+        using var dense = weight.DequantizeWithTensorOps(destination.dtype);
         destination.copy_(dense);
     }
 

@@ -71,6 +71,14 @@ public sealed unsafe class SafetensorsFile : IDisposable
         });
     }
 
+    /// <summary>A copy of a tensor's bytes (for small tensors: tools and tests that rewrite checkpoints).</summary>
+    public byte[] Bytes(TensorEntry entry)
+    {
+        var bytes = new byte[entry.ByteCount];
+        fixed (byte* p = bytes) Read(entry, 0, bytes.LongLength, p);
+        return bytes;
+    }
+
     void ReadPiece(long position, long count, byte* destination)
     {
         while (count > 0)
