@@ -12,8 +12,8 @@ public sealed class ComputeOptions
 {
     readonly Option<string> _weights = new("--weights")
     {
-        Description = "in-memory weight dtype: f32, bf16, or fp8 (projections stored as F8_E4M3 stay FP8 with their block scales, the rest in the compute dtype); "
-                      + "default auto: fp8 for FP8 checkpoints, else the compute dtype",
+        Description = "in-memory weight dtype: f32, bf16, or fp8 (projections stored as F8_E4M3 stay FP8 with their block scales, the rest bf16); "
+                      + "default auto: projections stored as F8_E4M3 stay FP8, the rest in the compute dtype",
         DefaultValueFactory = _ => "auto",
     };
 
@@ -70,7 +70,8 @@ public sealed class ComputeOptions
         return new ModelOptions
         {
             ComputeDtype = compute,
-            WeightDtype = Dtype("--weights", keepFp8 ? "auto" : weights, auto: compute),
+            // fp8: the tensors DeepSeek stores in bf16 (embedding, lm_head) stay bf16, as in the checkpoint; auto: the compute dtype (exact f32 on CPU).
+            WeightDtype = Dtype("--weights", weights == "fp8" ? "bf16" : weights, auto: compute),
             KeepFp8 = keepFp8,
             Device = torch.device(device),
         };
