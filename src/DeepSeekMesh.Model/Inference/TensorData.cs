@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -32,6 +33,12 @@ public static partial class TensorData
             using var contiguous = t.contiguous();
             return ToArray<T>(contiguous);
         }
-        return MemoryMarshal.Cast<byte, T>(t.bytes).ToArray();
+        var result = new T[t.numel()];
+        long bytes = result.LongLength * Unsafe.SizeOf<T>();
+        unsafe
+        {
+            fixed (T* p = result) Buffer.MemoryCopy(Pointer(t), p, bytes, bytes); // no Span: tensors over 2 GB copy too
+        }
+        return result;
     }
 }
