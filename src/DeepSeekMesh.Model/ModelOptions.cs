@@ -24,6 +24,12 @@ public sealed record ModelOptions
     public ScalarType ComputeDtype { get; init; } = ScalarType.Float32;
     /// <summary>How projection weights are held in memory: Float32, or BFloat16 to halve memory traffic.</summary>
     public ScalarType WeightDtype { get; init; } = ScalarType.Float32;
+    /// <summary>
+    /// Projections stored as F8 E4M3 stay so in memory (1 byte per weight plus the block scales) and
+    /// are dequantized inside the matrix products; false dequantizes them to <see cref="WeightDtype"/>
+    /// at load. Weights stored otherwise (embedding, norms, lm_head) load as <see cref="WeightDtype"/>.
+    /// </summary>
+    public bool KeepFp8 { get; init; } = true;
     public Device Device { get; init; } = CPU;
     public AttentionImpl Attention { get; init; } = AttentionImpl.Auto;
 }

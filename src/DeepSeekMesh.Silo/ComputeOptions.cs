@@ -12,7 +12,8 @@ public sealed class ComputeOptions
 {
     readonly Option<string> _weights = new("--weights")
     {
-        Description = "in-memory weight dtype: f32 or bf16 (default: the compute dtype)",
+        Description = "in-memory weight dtype: f32, bf16, or fp8 (projections stored as F8_E4M3 stay FP8 with their block scales, the rest bf16); "
+                      + "default auto: projections stored as F8_E4M3 stay FP8, the rest in the compute dtype",
         DefaultValueFactory = _ => "auto",
     };
 
@@ -44,8 +45,12 @@ public sealed class ComputeOptions
         return this;
     }
 
-    /// <summary>The weight dtype as given, or as <c>auto</c> resolves it: f32 or bf16.</summary>
-    public string WeightsName(ParseResult parse) => DtypeName(Read(parse, setThreads: false).WeightDtype);
+    /// <summary>The weight dtype as given, or as <c>auto</c> resolves it: f32 or bf16, and "+fp8" where FP8-stored projections stay FP8.</summary>
+    public string WeightsName(ParseResult parse)
+    {
+        var options = Read(parse, setThreads: false);
+        return options.KeepFp8 ? $"fp8 (others {DtypeName(options.WeightDtype)})" : DtypeName(options.WeightDtype);
+    }
 
     /// <summary>The compute dtype as <c>auto</c> resolves it: f32 or bf16.</summary>
     public string ComputeName(ParseResult parse) => DtypeName(Read(parse, setThreads: false).ComputeDtype);
@@ -60,10 +65,14 @@ public sealed class ComputeOptions
         if (cuda && !torch.cuda.is_available())
             throw new ArgumentException($"--device {device}: CUDA is not available in this build or on this machine (dsmesh inspect --devices says why)");
         var compute = Dtype("--compute", parse.GetValue(_compute)!, auto: cuda ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
+        var weights = parse.GetValue(_weights)!;
+        bool keepFp8 = weights is "auto" or "fp8";
         return new ModelOptions
         {
             ComputeDtype = compute,
-            WeightDtype = Dtype("--weights", parse.GetValue(_weights)!, auto: compute),
+            // fp8: the tensors DeepSeek stores in bf16 (embedding, lm_head) stay bf16, as in the checkpoint; auto: the compute dtype (exact f32 on CPU).
+            WeightDtype = Dtype("--weights", weights == "fp8" ? "bf16" : weights, auto: compute),
+            KeepFp8 = keepFp8,
             Device = torch.device(device),
         };
     }
@@ -77,7 +86,7 @@ public sealed class ComputeOptions
         "auto" => auto,
         "f32" or "fp32" => torch.ScalarType.Float32,
         "bf16" => torch.ScalarType.BFloat16,
-        var other => throw new ArgumentException($"{option}: '{other}' is not f32, bf16 or auto"),
+        var other => throw new ArgumentException($"{option}: '{other}' is not {(option == "--weights" ? "f32, bf16, fp8" : "f32, bf16")} or auto"),
     };
 
     static string DtypeName(torch.ScalarType dtype) => dtype == torch.ScalarType.BFloat16 ? "bf16" : "f32";

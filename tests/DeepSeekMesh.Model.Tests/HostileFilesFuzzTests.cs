@@ -85,7 +85,11 @@ public sealed class HostileFilesFuzzTests : IDisposable
                 {
                     // Read every tensor as the loader does: the declared shape is all it knows.
                     using var scope = NewDisposeScope();
-                    _ = file.Bytes(entry).Length;
+                    var bytes = new byte[entry.ByteCount];
+                    unsafe
+                    {
+                        fixed (byte* p = bytes) file.Read(entry, 0, entry.ByteCount, p);
+                    }
                 }
                 loaded++;
             }

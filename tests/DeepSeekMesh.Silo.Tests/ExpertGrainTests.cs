@@ -50,6 +50,8 @@ public sealed class ExpertGrainTests
             var info = await mesh.FrontendGrains.GetExpertGrain(layer, expert).Describe();
             Assert.Equal(own, info.Tensors);
             Assert.Equal(3L * config.HiddenSize * config.MoeIntermediateSize, info.Parameters);
+            // FP8 stays FP8: the silo holds the checkpoint's codes and block scales (plus a 4-byte scale-row index per output row).
+            Assert.Equal(full.StoredBytes(own) + 4L * (2 * config.MoeIntermediateSize + config.HiddenSize), info.Bytes);
             Assert.Equal(1, info.Calls);
             Assert.Equal(5, info.Rows);
 

@@ -37,7 +37,7 @@ public static class BenchCommand
             Console.Out.WriteLine(JsonSerializer.Serialize(new { memory_bandwidth_gb_per_s = Math.Round(bandwidth, 2), threads = TorchSharp.torch.get_num_threads() }));
             using var transformer = CliOptions.Load(parse.GetValue(model)!, options);
             var c = transformer.Config;
-            long activeBytes = ParameterCounts.ActivePerToken(c) * (options.WeightDtype == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
+            long activeBytes = ActiveBytes(c, options);
             if (parse.GetValue(sharedPrefix) is > 0 and var shared)
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(PrefixCache(transformer, shared, parse.GetValue(promptTokens), parse.GetValue(decodeTokens))));
@@ -127,6 +127,22 @@ public static class BenchCommand
             second_ttft_cache_off_s = Math.Round(uncached, 3),
             greedy_tokens_equal_cache_off = withCache.SequenceEqual(withoutCache),
         };
+    }
+
+    /// <summary>
+    /// Weight bytes one decoded token reads: every parameter ActivePerToken counts at the in-memory
+    /// width; with FP8 projections kept, 1 byte each except lm_head (stored bf16, held as --weights)
+    /// and kv_b (the absorbed attention reads its dequantized f32 copy); block scales (4 bytes per
+    /// 16,384 weights) are left out.
+    /// </summary>
+    static long ActiveBytes(ModelConfig c, DeepSeekMesh.Model.ModelOptions options)
+    {
+        long dense = options.WeightDtype == TorchSharp.torch.ScalarType.Float32 ? 4 : 2;
+        long active = ParameterCounts.ActivePerToken(c);
+        if (c.WeightBlockSize is null || !options.KeepFp8) return active * dense;
+        long head = (long)c.VocabSize * c.HiddenSize;
+        long kvB = (long)c.NumHiddenLayers * c.NumAttentionHeads * (c.QkNopeHeadDim + c.VHeadDim) * c.KvLoraRank;
+        return (active - head - kvB) + kvB * 4 + head * dense;
     }
 
     /// <summary>Read bandwidth of this machine now: the best of several sums over 512 MB (beyond any cache).</summary>

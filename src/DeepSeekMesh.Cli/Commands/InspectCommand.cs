@@ -44,6 +44,10 @@ public static class InspectCommand
             o.WriteLine($"quantization     {(c.WeightBlockSize is { } b ? $"FP8 E4M3, {b[0]}x{b[1]} block scales" : "none")}");
             o.WriteLine($"tensors          {names.Count} ({string.Join(", ", dtypes)}), {total:N0} bytes ({total / 1e9:F3} GB)");
             o.WriteLine($"routed expert    {expertBytes:N0} bytes each; {(long)c.NRoutedExperts * (c.NumHiddenLayers - c.FirstKDenseReplace)} expert grains");
+            long expertParameters = ParameterCounts.Expert(c);
+            // Resident per routed expert by --weights: FP8 keeps the checkpoint's codes and scales (plus a 4-byte scale-row index per output row).
+            var fp8 = c.WeightBlockSize is not null ? $"fp8 {expertBytes + 4L * (2L * c.MoeIntermediateSize + c.HiddenSize):N0}, " : "";
+            o.WriteLine($"expert resident  {fp8}bf16 {expertParameters * 2:N0}, f32 {expertParameters * 4:N0} bytes each");
             o.WriteLine($"KV cache         {LatentCache.BytesPerToken(c, torch.ScalarType.Float32):N0} bytes per token in f32 ({LatentCache.BytesPerToken(c, torch.ScalarType.BFloat16):N0} in bf16)");
             return 0;
         });

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -9,12 +10,28 @@ namespace DeepSeekMesh.Model.Inference;
 /// is a host↔device synchronisation, so a decode step must make a fixed number of them whatever its
 /// batch size and routing (<see cref="Copies"/> lets a test pin that number).
 /// </summary>
-public static class TensorData
+public static partial class TensorData
 {
     [ThreadStatic] static long _copies;
 
     /// <summary>Copies made by this thread so far (a step runs on one thread: take the difference around it).</summary>
     public static long Copies => _copies;
+
+    [LibraryImport("LibTorchSharp")]
+    private static partial IntPtr THSTensor_data(IntPtr handle);
+
+    /// <summary>
+    /// The address of a CPU tensor's first element (its storage offset included), for kernels that
+    /// read or fill it directly: unlike <c>Tensor.bytes</c>, a Span, not limited to 2 GB (DeepSeek-V3's
+    /// lm_head is 3.7 GB in f32). Not counted: no copy is made.
+    /// </summary>
+    public static unsafe byte* Pointer(Tensor t)
+    {
+        if (t.device_type != TorchSharp.DeviceType.CPU) throw new ArgumentException("only a CPU tensor's memory can be read directly");
+        var p = THSTensor_data(t.Handle);
+        if (p == IntPtr.Zero && t.numel() > 0) throw new InvalidOperationException("libtorch returned no data pointer for a non-empty tensor");
+        return (byte*)p;
+    }
 
     /// <summary>Tensor → host.</summary>
     public static T[] ToArray<T>(Tensor t) where T : unmanaged
@@ -30,7 +47,13 @@ public static class TensorData
             return ToArray<T>(contiguous);
         }
         _copies++;
-        return MemoryMarshal.Cast<byte, T>(t.bytes).ToArray();
+        var result = new T[t.numel()];
+        long bytes = result.LongLength * Unsafe.SizeOf<T>();
+        unsafe
+        {
+            fixed (T* p = result) Buffer.MemoryCopy(Pointer(t), p, bytes, bytes); // no Span: tensors over 2 GB copy too
+        }
+        return result;
     }
 
     /// <summary>Host → tensor of <paramref name="shape"/> on <paramref name="device"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using DeepSeekMesh.Model.Inference;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -33,13 +34,11 @@ public static class Bf16Gemv
         using var input = x.is_contiguous() ? x.alias() : x.contiguous();
         int n = (int)input.shape[0], inFeatures = (int)input.shape[1], outFeatures = (int)weight.shape[0];
         var y = empty([n, outFeatures], ScalarType.Float32);
-        fixed (byte* xp = input.bytes, wp = weight.bytes, yp = y.bytes)
-        {
-            var job = new Job((float*)xp, (ushort*)wp, (float*)yp, n, inFeatures, outFeatures);
-            int parts = Math.Min(Environment.ProcessorCount, Math.Max(1, outFeatures / 256));
-            if (parts == 1) job.Run(0, outFeatures);
-            else Parallel.For(0, parts, p => job.Run(outFeatures * p / parts, outFeatures * (p + 1) / parts));
-        }
+        // Data pointers, not Tensor.bytes: a weight may be over 2 GB (DeepSeek-V3's lm_head in f32 is 3.7 GB).
+        var job = new Job((float*)TensorData.Pointer(input), (ushort*)TensorData.Pointer(weight), (float*)TensorData.Pointer(y), n, inFeatures, outFeatures);
+        int parts = Math.Min(Environment.ProcessorCount, Math.Max(1, outFeatures / 256));
+        if (parts == 1) job.Run(0, outFeatures);
+        else Parallel.For(0, parts, p => job.Run(outFeatures * p / parts, outFeatures * (p + 1) / parts));
         return y;
     }
 

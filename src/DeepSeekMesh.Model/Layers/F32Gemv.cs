@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using DeepSeekMesh.Model.Native;
+using DeepSeekMesh.Model.Inference;
 using static TorchSharp.torch;
 
 namespace DeepSeekMesh.Model.Layers;
@@ -39,7 +39,7 @@ public static class F32Gemv
         int n = (int)input.shape[0], inFeatures = (int)input.shape[1], outFeatures = (int)weight.shape[0];
         if (weight.shape[1] != inFeatures) throw new ArgumentException($"input has {inFeatures} features, the weight takes {weight.shape[1]}");
         var y = empty([n, outFeatures], ScalarType.Float32);
-        var job = new Job(TensorMemory.Pointer<float>(input), TensorMemory.Pointer<float>(weight), TensorMemory.Pointer<float>(y), n, inFeatures, outFeatures);
+        var job = new Job((float*)TensorData.Pointer(input), (float*)TensorData.Pointer(weight), (float*)TensorData.Pointer(y), n, inFeatures, outFeatures);
         int parts = Math.Min(Environment.ProcessorCount * TilesPerCore, Math.Max(1, outFeatures / 256)); // spare tiles: a core that gets ahead takes them
         if (parts == 1) job.Run(0, outFeatures);
         else Parallel.For(0, parts, p => job.Run(outFeatures * p / parts, outFeatures * (p + 1) / parts));

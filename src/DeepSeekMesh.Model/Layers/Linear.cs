@@ -3,23 +3,98 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace DeepSeekMesh.Model.Layers;
 
-/// <summary>y = x Wᵀ (no bias in DeepSeek-V3). Weights may be stored narrower than the activations.</summary>
-public sealed class Linear(Tensor weight) : IDisposable
+/// <summary>
+/// y = x Wᵀ (no bias in DeepSeek-V3). The weight is a dense tensor (possibly narrower than the
+/// activations) or FP8 codes with block scales, dequantized inside the product.
+/// </summary>
+public sealed class Linear : IDisposable
 {
-    public Tensor Weight { get; } = weight; // [out, in]
+    readonly Tensor? _dense;        // [out, in]
+    readonly Fp8Weight? _fp8;
+    Tensor? _dequantized;           // [out, in] f32, made on the first read of Weight
 
-    public long OutFeatures => Weight.shape[0];
-    public long InFeatures => Weight.shape[1];
+    public Linear(Tensor weight) => _dense = weight;
+
+    public Linear(Fp8Weight weight) => _fp8 = weight;
+
+    /// <summary>The dense weight [out, in]; for FP8 a dequantized f32 copy, made on first use and kept (kv_b's absorbed attention reads it as a tensor).</summary>
+    public Tensor Weight => _dense ?? (_dequantized ??= _fp8!.Dequantize(ScalarType.Float32).DetachFromDisposeScope());
+
+    /// <summary>The FP8 codes and scales, when the weight is held so.</summary>
+    public Fp8Weight? Fp8 => _fp8;
+
+    public long OutFeatures => _dense?.shape[0] ?? _fp8!.OutFeatures;
+    public long InFeatures => _dense?.shape[1] ?? _fp8!.InFeatures;
+
+    public long ParameterCount => OutFeatures * InFeatures;
+
+    /// <summary>Bytes this projection holds in memory.</summary>
+    public long ResidentBytes => (_dense is { } d ? d.numel() * d.element_size() : _fp8!.Bytes)
+                                 + (_dequantized is { } q ? q.numel() * q.element_size() : 0);
 
     public Tensor Forward(Tensor x) // [..., in] -> [..., out]
     {
-        if (F32Gemv.Applies(x, Weight)) return F32Gemv.Forward(x, Weight);
-        if (x.dtype == Weight.dtype) return F.linear(x, Weight);
-        if (Bf16Gemv.Applies(x, Weight)) return Bf16Gemv.Forward(x, Weight);
-        using var narrow = x.to(Weight.dtype);
-        using var y = F.linear(narrow, Weight);
+        if (_fp8 is not null && _dequantized is null) return Fp8Forward(x);
+        var weight = Weight;
+        if (F32Gemv.Applies(x, weight)) return F32Gemv.Forward(x, weight);
+        if (x.dtype == weight.dtype) return F.linear(x, weight);
+        if (Bf16Gemv.Applies(x, weight)) return Bf16Gemv.Forward(x, weight);
+        using var narrow = x.to(weight.dtype);
+        using var y = F.linear(narrow, weight);
         return y.to(x.dtype);
     }
 
-    public void Dispose() => Weight.Dispose();
+    Tensor Fp8Forward(Tensor x) // [..., in] -> [..., out]
+    {
+        if (Fp8Gemv.Applies(x)) return Grouped([this], [x]);
+        using var dense = _fp8!.Dequantize(x.dtype); // [out, in]
+        return F.linear(x, dense);
+    }
+
+    /// <summary>
+    /// Several projections of the same widths, each on its own rows (the routed experts of one layer):
+    /// [Σ n_i, out], rows in the order given. FP8 weights on CPU run as ONE kernel over all of them;
+    /// otherwise each runs its own GEMM (measured: as fast as batching them for libtorch's dense kernels).
+    /// </summary>
+    public static unsafe Tensor Grouped(IReadOnlyList<Linear> weights, IReadOnlyList<Tensor> xs) // xs[i] [n_i, in] -> [Σ n_i, out]
+    {
+        if (weights.Count == 0) throw new ArgumentException("no projections to run", nameof(weights));
+        if (!weights.All(w => w._fp8 is not null && w._dequantized is null && w._fp8.Codes.device_type == TorchSharp.DeviceType.CPU) || !xs.All(Fp8Gemv.Applies))
+        {
+            using var scope = NewDisposeScope();
+            return cat(weights.Select((w, i) => w.Forward(xs[i])).ToList(), 0).MoveToOuterDisposeScope();
+        }
+        long outFeatures = weights[0].OutFeatures;
+        var y = empty([xs.Sum(x => x.shape[0]), outFeatures], ScalarType.Float32); // [Σ n, out]
+        var inputs = xs.Select(x => x.is_contiguous() ? x.alias() : x.contiguous()).ToArray();
+        try
+        {
+            var products = new Fp8Gemv.Product[weights.Count];
+            long row = 0;
+            for (int i = 0; i < products.Length; i++)
+            {
+                var w = weights[i]._fp8!;
+                if (w.OutFeatures != outFeatures || w.InFeatures != inputs[i].shape[1])
+                    throw new ArgumentException($"grouped projection {i} is [{w.OutFeatures}, {w.InFeatures}], rows have {inputs[i].shape[1]} values and the group {outFeatures} outputs");
+                int n = (int)inputs[i].shape[0];
+                products[i] = new Fp8Gemv.Product(Inference.TensorData.Pointer(w.Codes), (float*)Inference.TensorData.Pointer(w.Scales),
+                    (int*)Inference.TensorData.Pointer(w.ScaleRow), (int)w.Scales.shape[1], w.BlockCols,
+                    (float*)Inference.TensorData.Pointer(inputs[i]), (float*)Inference.TensorData.Pointer(y) + row * outFeatures, n, (int)outFeatures, (int)w.InFeatures);
+                row += n;
+            }
+            Fp8Gemv.Run(products);
+        }
+        finally
+        {
+            foreach (var input in inputs) input.Dispose();
+        }
+        return y;
+    }
+
+    public void Dispose()
+    {
+        _dense?.Dispose();
+        _fp8?.Dispose();
+        _dequantized?.Dispose();
+    }
 }

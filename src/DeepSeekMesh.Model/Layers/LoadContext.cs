@@ -7,24 +7,21 @@ namespace DeepSeekMesh.Model.Layers;
 /// <summary>What a layer needs to load its weights: the checkpoint, the config and the numeric options.</summary>
 public sealed record LoadContext(Checkpoint Checkpoint, ModelConfig Config, ModelOptions Options)
 {
-    public Linear Linear(string name, long outFeatures, long inFeatures) =>
-        new(Checkpoint.Load(name, [outFeatures, inFeatures], Options.WeightDtype, Options.Device));
+    public Linear Linear(string name, long outFeatures, long inFeatures) => FusedLinear([(name, outFeatures)], inFeatures);
 
     /// <summary>
     /// Several projections of the same input stacked into one weight [Σ out, in], so one GEMM reads
-    /// them all (gate+up of a SwiGLU, q_a+kv_a of MLA); the caller splits the output.
+    /// them all (gate+up of a SwiGLU, q_a+kv_a of MLA); the caller splits the output. FP8 checkpoints'
+    /// projections stay FP8 when <see cref="ModelOptions.KeepFp8"/> is set.
     /// </summary>
     public Linear FusedLinear(IReadOnlyList<(string Name, long OutFeatures)> parts, long inFeatures)
     {
-        var weights = parts.Select(p => Checkpoint.Load(p.Name, [p.OutFeatures, inFeatures], Options.WeightDtype, Options.Device)).ToArray();
-        try
+        if (Options.KeepFp8 && parts.All(p => Checkpoint.IsFp8(p.Name)))
         {
-            return new Linear(TorchSharp.torch.cat(weights, 0));
+            var (codes, scales, scaleRow) = Checkpoint.LoadFp8(parts, inFeatures, Options.Device);
+            return new Linear(new Fp8Weight(codes, scales, scaleRow, Checkpoint.BlockSize[1]));
         }
-        finally
-        {
-            foreach (var w in weights) w.Dispose();
-        }
+        return new Linear(Checkpoint.LoadStacked(parts.Select(p => (p.Name, new[] { p.OutFeatures, inFeatures })).ToList(), Options.WeightDtype, Options.Device));
     }
 
     /// <summary>Norm weights and the gate's bias: small vectors, held in f32 whatever the compute dtype (they scale f32 accumulations).</summary>

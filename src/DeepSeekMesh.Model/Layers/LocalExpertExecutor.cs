@@ -26,10 +26,22 @@ public sealed class LocalExpertExecutor : IExpertExecutor
 
     public IPendingExperts Start(int layer, IReadOnlyList<ExpertWork> work) => new Deferred(this, layer, work);
 
-    /// <summary>Computed when waited on, so the shared expert runs first on the same cores.</summary>
+    /// <summary>Computed when waited on, so the shared expert runs first on the same cores: all of the layer's experts as one grouped product.</summary>
     sealed class Deferred(LocalExpertExecutor owner, int layer, IReadOnlyList<ExpertWork> work) : IPendingExperts
     {
-        public Tensor[] Wait() => work.Select(w => owner._experts[(layer, w.Expert)].Forward(w.Rows)).ToArray();
+        public Tensor[] Wait()
+        {
+            if (work.Count == 0) return [];
+            var y = Mlp.Grouped(work.Select(w => owner._experts[(layer, w.Expert)]).ToList(), work.Select(w => w.Rows).ToList()); // [Σ n, hidden]
+            var outputs = new Tensor[work.Count];
+            long row = 0;
+            for (int i = 0; i < outputs.Length; i++)
+            {
+                outputs[i] = y.narrow(0, row, work[i].Rows.shape[0]); // [n_i, hidden]
+                row += work[i].Rows.shape[0];
+            }
+            return outputs;
+        }
     }
 
     public void Dispose()

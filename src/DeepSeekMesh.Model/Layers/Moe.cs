@@ -24,12 +24,22 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
         using var scope = NewDisposeScope();
         var (weights, indices) = router.Route(x); // [T, k], [T, k]
         var routes = ExpertRoutes.Group(indices, weights); // per distinct expert: its rows and weights
-        var pending = experts.Start(layer, routes.Select(r => new ExpertWork(r.Expert, x.index_select(0, r.Rows))).ToArray());
+        var rows = cat(routes.Select(r => r.Rows).ToList(), 0); // [N] token of each (token, expert) pair, by expert
+        var gathered = x.index_select(0, rows); // [N, hidden]: gathered once
+        var work = new ExpertWork[routes.Count];
+        long first = 0;
+        for (int i = 0; i < work.Length; i++)
+        {
+            long n = routes[i].Rows.shape[0];
+            work[i] = new ExpertWork(routes[i].Expert, gathered.narrow(0, first, n)); // [n, hidden]
+            first += n;
+        }
+        var pending = experts.Start(layer, work);
         var y = shared?.Forward(x) ?? zeros_like(x); // [T, hidden]
-        var outputs = pending.Wait(); // per expert [n, hidden]
+        var outputs = cat(pending.Wait(), 0); // [N, hidden]
+        var gate = cat(routes.Select(r => r.Weights).ToList(), 0); // [N]
         var routed = zeros(x.shape, ScalarType.Float32, x.device); // [T, hidden] f32
-        for (int i = 0; i < routes.Count; i++)
-            routed.index_add_(0, routes[i].Rows, outputs[i].to(ScalarType.Float32) * routes[i].Weights.unsqueeze(1), Scalars.One); // [T, hidden]
+        routed.index_add_(0, rows, outputs.to(ScalarType.Float32) * gate.unsqueeze(1), Scalars.One); // [T, hidden]: scattered once
         return (routed + y).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden]
     }
 

@@ -5,11 +5,14 @@ namespace DeepSeekMesh.Model.Presets;
 /// <summary>
 /// Named DeepSeek-V3 shapes for random-weight checkpoints: <c>tiny</c> (seconds to run),
 /// <c>small</c> (~1 B parameters, ~0.25 B active per token; fixed so benchmark numbers compare
-/// across commits) and <c>v3-topology</c> (DeepSeek-V3's real layer and expert counts with tiny widths).
+/// across commits), <c>v3-topology</c> (DeepSeek-V3's real layer and expert counts with tiny widths)
+/// and <c>v3-widths</c> (DeepSeek-V3's real widths — hidden 7168, vocab 129,280, q_lora 1536,
+/// kv_lora 512, head dims 128/64/128 — with 2 layers, 2 heads and 8 small experts: f32 embedding
+/// and lm_head of 3.7 GB each).
 /// </summary>
 public static class ModelPreset
 {
-    public static IReadOnlyList<string> Names { get; } = ["tiny", "small", "v3-topology"];
+    public static IReadOnlyList<string> Names { get; } = ["tiny", "small", "v3-topology", "v3-widths"];
 
     public static JsonObject Config(string name, int? vocabSize = null, int? bosTokenId = null, int? eosTokenId = null)
     {
@@ -23,6 +26,9 @@ public static class ModelPreset
                 maxPositions: 16384, yarnFactor: 4, originalPositions: 4096),
             "v3-topology" => Shape(vocab: 512, hidden: 64, intermediate: 128, moeIntermediate: 32, layers: 61, dense: 3, heads: 4,
                 qLora: 32, kvLora: 32, nope: 16, rope: 8, v: 16, experts: 256, topK: 8, groups: 8, topkGroup: 4, scale: 2.5,
+                maxPositions: 16384, yarnFactor: 40, originalPositions: 4096),
+            "v3-widths" => Shape(vocab: 129280, hidden: 7168, intermediate: 1024, moeIntermediate: 256, layers: 2, dense: 1, heads: 2,
+                qLora: 1536, kvLora: 512, nope: 128, rope: 64, v: 128, experts: 8, topK: 2, groups: 1, topkGroup: 1, scale: 2.5,
                 maxPositions: 16384, yarnFactor: 40, originalPositions: 4096),
             _ => throw new ArgumentException($"unknown preset '{name}' (one of: {string.Join(", ", Names)})"),
         };

@@ -1,8 +1,6 @@
-using System.Runtime.InteropServices;
-
 namespace DeepSeekMesh.Model.Weights;
 
-/// <summary>Converts checkpoint element encodings (BF16, F16, F32, F8 E4M3 with block scales) to F32 or BF16.</summary>
+/// <summary>Element encodings of checkpoints: the F8 E4M3 value table and BF16/FP8 rounding (writing checkpoints).</summary>
 public static class ElementDecoder
 {
     /// <summary>Every F8 E4M3 (fn: no infinities; S.1111.111 is NaN) byte's value.</summary>
@@ -31,43 +29,6 @@ public static class ElementDecoder
         uint bits = BitConverter.SingleToUInt32Bits(value);
         if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x40);
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-    }
-
-    /// <summary>Decodes plain (unscaled) elements into F32.</summary>
-    public static void ToFloat(SafetensorsDType dtype, ReadOnlySpan<byte> source, Span<float> destination)
-    {
-        switch (dtype)
-        {
-            case SafetensorsDType.F32:
-                MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
-                break;
-            case SafetensorsDType.BF16:
-                var bf16 = MemoryMarshal.Cast<byte, ushort>(source);
-                var asBits = MemoryMarshal.Cast<float, uint>(destination);
-                for (int i = 0; i < bf16.Length; i++) asBits[i] = (uint)bf16[i] << 16;
-                break;
-            case SafetensorsDType.F16:
-                var f16 = MemoryMarshal.Cast<byte, Half>(source);
-                for (int i = 0; i < f16.Length; i++) destination[i] = (float)f16[i];
-                break;
-            default:
-                throw new NotSupportedException($"{dtype} is not a floating-point weight encoding");
-        }
-    }
-
-    /// <summary>F8 E4M3 [rows, cols] times its per-block scale [ceil(rows/br), ceil(cols/bc)] into F32.</summary>
-    public static void DequantizeFp8(ReadOnlySpan<byte> source, ReadOnlySpan<float> scales, int rows, int cols, int blockRows, int blockCols, Span<float> destination)
-    {
-        int scaleCols = (cols + blockCols - 1) / blockCols;
-        var table = Fp8E4M3;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = source.Slice(r * cols, cols);
-            var output = destination.Slice(r * cols, cols);
-            var rowScales = scales.Slice(r / blockRows * scaleCols, scaleCols);
-            for (int c = 0; c < cols; c++)
-                output[c] = table[row[c]] * rowScales[c / blockCols];
-        }
     }
 
     /// <summary>The F8 E4M3 byte nearest to <paramref name="value"/> (saturating at ±448, ties to even mantissa).</summary>

@@ -1,75 +1,94 @@
-using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 
 namespace DeepSeekMesh.Model.Weights;
 
 /// <summary>
-/// A memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header
-/// (name → dtype, shape, data_offsets), then the data. The header is validated completely at open;
-/// tensor bytes are only touched when asked for.
+/// A safetensors file: an 8-byte little-endian header length, a JSON header (name → dtype, shape,
+/// data_offsets), then the data. The header is validated completely at open; tensor bytes are read
+/// (positional reads from the page cache, in parallel pieces, straight into the caller's memory)
+/// only when asked for. Reads rather than a memory mapping: mapped pages count in the process's
+/// resident set until unmapped, which would add the whole file to the peak of a load.
 /// </summary>
 public sealed unsafe class SafetensorsFile : IDisposable
 {
     const long MaxHeaderBytes = 100L << 20; // the format's own limit
+    /// <summary>Bytes one read covers; pieces of a large tensor are read by several threads.</summary>
+    const long PieceBytes = 16L << 20;
 
-    readonly MemoryMappedFile _map;
-    readonly MemoryMappedViewAccessor _view;
-    readonly byte* _base;
+    readonly SafeFileHandle _handle;
     readonly long _dataStart;
 
     public string Path { get; }
     public IReadOnlyDictionary<string, TensorEntry> Tensors { get; }
 
-    SafetensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, long dataStart, IReadOnlyDictionary<string, TensorEntry> tensors)
+    SafetensorsFile(string path, SafeFileHandle handle, long dataStart, IReadOnlyDictionary<string, TensorEntry> tensors)
     {
         Path = path;
-        _map = map;
-        _view = view;
+        _handle = handle;
         _dataStart = dataStart;
         Tensors = tensors;
-        byte* p = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-        _base = p + _view.PointerOffset;
     }
 
     public static SafetensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new WeightFormatException($"{path}: file not found");
-        long length = new FileInfo(path).Length;
-        if (length < 8) throw new WeightFormatException($"{path}: {length} bytes is too short for a safetensors file (no 8-byte header length)");
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
-            var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            try
-            {
-                long headerLength = view.ReadInt64(0);
-                if (headerLength <= 0 || headerLength > MaxHeaderBytes || 8 + headerLength > length)
-                    throw new WeightFormatException($"{path}: header length {headerLength} runs past the end of the file ({length} bytes)");
-                var header = new byte[headerLength];
-                view.ReadArray(8, header, 0, header.Length);
-                var tensors = ParseHeader(path, header, length - 8 - headerLength);
-                return new SafetensorsFile(path, map, view, 8 + headerLength, tensors);
-            }
-            catch
-            {
-                view.Dispose();
-                throw;
-            }
+            long length = RandomAccess.GetLength(handle);
+            if (length < 8) throw new WeightFormatException($"{path}: {length} bytes is too short for a safetensors file (no 8-byte header length)");
+            Span<byte> prefix = stackalloc byte[8];
+            RandomAccess.Read(handle, prefix, 0);
+            long headerLength = BitConverter.ToInt64(prefix);
+            if (headerLength <= 0 || headerLength > MaxHeaderBytes || 8 + headerLength > length)
+                throw new WeightFormatException($"{path}: header length {headerLength} runs past the end of the file ({length} bytes)");
+            var header = new byte[headerLength];
+            if (RandomAccess.Read(handle, header, 8) != header.Length)
+                throw new WeightFormatException($"{path}: the header ends early");
+            var tensors = ParseHeader(path, header, length - 8 - headerLength);
+            return new SafetensorsFile(path, handle, 8 + headerLength, tensors);
         }
         catch
         {
-            map.Dispose();
+            handle.Dispose();
             throw;
         }
     }
 
-    /// <summary>The raw bytes of a tensor, straight from the mapping (valid until this file is disposed).</summary>
-    public ReadOnlySpan<byte> Bytes(TensorEntry entry)
+    /// <summary>Copies <paramref name="count"/> bytes of a tensor, from byte <paramref name="offset"/> of it, to <paramref name="destination"/> (any size: no 2 GB span limit).</summary>
+    public void Read(TensorEntry entry, long offset, long count, byte* destination)
     {
-        if (entry.ByteCount > int.MaxValue)
-            throw new WeightFormatException($"{Path}: tensor '{entry.Name}' is {entry.ByteCount} bytes; read it in slices");
-        return new ReadOnlySpan<byte>(_base + _dataStart + entry.Begin, (int)entry.ByteCount);
+        if (offset < 0 || count < 0 || offset + count > entry.ByteCount)
+            throw new ArgumentOutOfRangeException(nameof(count), $"bytes [{offset}, {offset + count}) of tensor '{entry.Name}' ({entry.ByteCount} bytes)");
+        long start = _dataStart + entry.Begin + offset;
+        int pieces = (int)((count + PieceBytes - 1) / PieceBytes);
+        if (pieces <= 1) ReadPiece(start, count, destination);
+        else Parallel.For(0, pieces, p =>
+        {
+            long first = p * PieceBytes;
+            ReadPiece(start + first, Math.Min(PieceBytes, count - first), destination + first);
+        });
+    }
+
+    /// <summary>A copy of a tensor's bytes (for small tensors: tools and tests that rewrite checkpoints).</summary>
+    public byte[] Bytes(TensorEntry entry)
+    {
+        var bytes = new byte[entry.ByteCount];
+        fixed (byte* p = bytes) Read(entry, 0, bytes.LongLength, p);
+        return bytes;
+    }
+
+    void ReadPiece(long position, long count, byte* destination)
+    {
+        while (count > 0)
+        {
+            int read = RandomAccess.Read(_handle, new Span<byte>(destination, (int)count), position);
+            if (read <= 0) throw new WeightFormatException($"{Path}: the file ended while reading at byte {position}");
+            position += read;
+            destination += read;
+            count -= read;
+        }
     }
 
     static Dictionary<string, TensorEntry> ParseHeader(string path, byte[] header, long dataLength)
@@ -129,10 +148,5 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new TensorEntry(name, dtype, shape, begin, end);
     }
 
-    public void Dispose()
-    {
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
-    }
+    public void Dispose() => _handle.Dispose();
 }

@@ -1,6 +1,7 @@
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Contracts.Mesh;
 using DeepSeekMesh.Contracts.Placement;
+using DeepSeekMesh.Model.Layers;
 using DeepSeekMesh.Silo.Experts;
 using DeepSeekMesh.Silo.Frontend;
 using DeepSeekMesh.Silo.Placement;
@@ -59,32 +60,44 @@ public sealed class MeshSiloGrain(ModelStore store, LocalExperts local, SiloActi
         }
     }
 
-    /// <summary>Runs the local items (outside the grain's turn) and joins them with the forwarded ones, in the batch's order.</summary>
+    /// <summary>
+    /// Runs the local items (outside the grain's turn) as ONE grouped product over the layer's experts
+    /// resident here, and joins them with the forwarded ones, in the batch's order.
+    /// </summary>
     TokenRows Compute(ExpertBatch batch, LocalExperts.Lease?[] leases, Task<TokenRows>?[] forwarded)
     {
         var options = store.Options.Model;
         using var scope = NewDisposeScope();
         var x = RowCodec.ToTensor(batch.Rows, options.ComputeDtype, options.Device); // [N, hidden]
-        var outputs = new List<Tensor>(leases.Length);
+        var rows = new Tensor?[leases.Length]; // each item's input rows [n, hidden]
+        var local = new List<int>(leases.Length);
         long offset = 0;
         for (int i = 0; i < leases.Length; i++)
         {
             int n = batch.RowCounts[i];
             if (n == 0) continue;
-            if (leases[i] is { } lease)
-            {
-                outputs.Add(lease.Weights.Forward(x.narrow(0, offset, n))); // [n, hidden]
-                activity.ExpertCalled(n);
-            }
-            else
-            {
-                var rows = forwarded[i]!.GetAwaiter().GetResult();
-                outputs.Add(RowCodec.ToTensor(rows, x.dtype, x.device)); // [n, hidden]
-            }
+            rows[i] = x.narrow(0, offset, n);
+            if (leases[i] is not null) local.Add(i);
             offset += n;
         }
-        var y = outputs.Count == 0 ? x : cat(outputs, 0); // [N, hidden]
-        return RowCodec.ToRows(y, batch.Rows.Dtype);
+        var outputs = new Tensor?[leases.Length];
+        if (local.Count > 0)
+        {
+            var y = Mlp.Grouped(local.Select(i => leases[i]!.Weights).ToList(), local.Select(i => rows[i]!).ToList()); // [Σ local n, hidden]
+            long first = 0;
+            foreach (int i in local)
+            {
+                outputs[i] = y.narrow(0, first, batch.RowCounts[i]); // [n, hidden]
+                first += batch.RowCounts[i];
+                activity.ExpertCalled(batch.RowCounts[i]);
+            }
+        }
+        for (int i = 0; i < leases.Length; i++)
+            if (rows[i] is not null && outputs[i] is null)
+                outputs[i] = RowCodec.ToTensor(forwarded[i]!.GetAwaiter().GetResult(), x.dtype, x.device); // [n, hidden]
+        var present = outputs.Where(o => o is not null).Select(o => o!).ToList();
+        var result = present.Count == 0 ? x : cat(present, 0); // [N, hidden]
+        return RowCodec.ToRows(result, batch.Rows.Dtype);
     }
 
     public Task<SiloReport> Describe()

@@ -1,0 +1,144 @@
+using DeepSeekMesh.Model.Inference;
+using DeepSeekMesh.Model.Layers;
+using DeepSeekMesh.Model.Weights;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DeepSeekMesh.Model.Tests;
+
+/// <summary>The FP8 kernel against the plain definition: value = table[code] × scale of its 128×128 block, then an fp32 matmul.</summary>
+public sealed class Fp8GemvTests
+{
+    [Fact]
+    public void RebiasGivesEveryCodesValue()
+    {
+        Assert.True(Fp8Gemv.Supported, "this machine has AVX2 + FMA");
+        for (int code = 0; code < 256; code++)
+        {
+            float expected = ElementDecoder.Fp8E4M3[code], actual = Fp8Gemv.ToFloat((byte)code);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual) || (float.IsNaN(expected) && float.IsNaN(actual)),
+                $"code 0x{code:X2}: {actual} instead of {expected}");
+        }
+        // The vector path: all 256 codes in one row, scale 1.
+        using var weight = Weight(Enumerable.Range(0, 256).Select(c => (byte)c).ToArray(), [1f], rows: 1, cols: 256, blockRows: 128, blockCols: 256);
+        using var dense = weight.Dequantize(ScalarType.Float32);
+        var values = TensorData.ToArray<float>(dense);
+        for (int code = 0; code < 256; code++)
+            Assert.True(values[code].Equals(ElementDecoder.Fp8E4M3[code]), $"code 0x{code:X2}: vector {values[code]} instead of {ElementDecoder.Fp8E4M3[code]}");
+    }
+
+    [Theory]
+    [InlineData(1, 300, 130)]   // partial blocks in both directions, a scalar tail within a block
+    [InlineData(3, 256, 257)]
+    [InlineData(8, 1024, 700)]  // the largest row count the kernel takes
+    [InlineData(20, 300, 130)]  // above it: dequantize, then libtorch
+    public void ProductMatchesDequantizeThenMatmul(int rows, int inFeatures, int outFeatures)
+    {
+        var random = new Random(rows * 31 + inFeatures);
+        var (linear, reference) = RandomFp8(random, outFeatures, inFeatures);
+        using var _ = linear;
+        using var w = reference;
+        using var g = new TorchSharp.torch.Generator(7);
+        using var x = randn([rows, inFeatures], generator: g);
+        using var expected = F.linear(x, w);
+        using var actual = linear.Forward(x);
+        using var magnitude = F.linear(x.abs(), w.abs()); // Σ |w x|: the scale of fp32 rounding differences between summation orders
+        AssertClose(expected, actual, magnitude);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GroupedExpertsEqualOneByOne(bool fp8)
+    {
+        var random = new Random(11);
+        const int hidden = 256, intermediate = 192;
+        var experts = Enumerable.Range(0, 3).Select(_ =>
+        {
+            var (gateUp, gateUpDense) = RandomFp8(random, 2 * intermediate, hidden);
+            var (down, downDense) = RandomFp8(random, hidden, intermediate);
+            if (fp8)
+            {
+                gateUpDense.Dispose();
+                downDense.Dispose();
+                return new Mlp(gateUp, down);
+            }
+            gateUp.Dispose();
+            down.Dispose();
+            return new Mlp(new Linear(gateUpDense), new Linear(downDense));
+        }).ToArray();
+        try
+        {
+            using var g = new TorchSharp.torch.Generator(3);
+            var xs = new[] { randn([1, hidden], generator: g), randn([4, hidden], generator: g), randn([0, hidden], generator: g), randn([2, hidden], generator: g) };
+            var owners = new[] { experts[0], experts[2], experts[1], experts[1] };
+            using var grouped = Mlp.Grouped(owners, xs);
+            using var oneByOne = cat(owners.Select((e, i) => e.Forward(xs[i])).ToList(), 0);
+            Assert.Equal(oneByOne.shape, grouped.shape);
+            Assert.Equal(TensorData.ToArray<float>(oneByOne), TensorData.ToArray<float>(grouped));
+            foreach (var x in xs) x.Dispose();
+        }
+        finally
+        {
+            foreach (var e in experts) e.Dispose();
+        }
+    }
+
+    [Fact]
+    public void TensorOpsDequantizeLikeTheKernel()
+    {
+        // The CUDA path (table lookup and block scales as tensor ops), run here on the CPU.
+        var (linear, reference) = RandomFp8(new Random(9), 300, 260);
+        using var _ = linear;
+        using var w = reference;
+        using var kernel = linear.Fp8!.Dequantize(ScalarType.Float32);
+        using var ops = linear.Fp8.DequantizeWithTensorOps(ScalarType.Float32);
+        Assert.Equal(TensorData.ToArray<float>(w), TensorData.ToArray<float>(kernel));
+        Assert.Equal(TensorData.ToArray<float>(w), TensorData.ToArray<float>(ops));
+    }
+
+    [Fact]
+    public void Fp8ExpertHoldsTheCheckpointsBytes()
+    {
+        var random = new Random(5);
+        var (gateUp, a) = RandomFp8(random, 2 * 256, 384);
+        var (down, b) = RandomFp8(random, 384, 256);
+        a.Dispose();
+        b.Dispose();
+        using var mlp = new Mlp(gateUp, down);
+        long codes = 2 * 256 * 384 + 384 * 256, scales = 4 * (4 * 3 + 3 * 2), rowIndex = 4 * (2 * 256 + 384);
+        Assert.Equal(codes + scales + rowIndex, mlp.ParameterBytes);
+    }
+
+    /// <summary>Random codes (no NaN) and block scales, as an FP8 <see cref="Linear"/> and as its dense f32 weight computed from the table.</summary>
+    static (Linear Fp8, Tensor Dense) RandomFp8(Random random, int rows, int cols)
+    {
+        const int block = 128;
+        int scaleRows = (rows + block - 1) / block, scaleCols = (cols + block - 1) / block;
+        var codes = new byte[rows * cols];
+        for (int i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (byte)random.Next(256);
+            if ((codes[i] & 0x7F) == 0x7F) codes[i] ^= 1; // not NaN
+        }
+        var scales = Enumerable.Range(0, scaleRows * scaleCols).Select(_ => (float)(0.001 + random.NextDouble() * 0.01)).ToArray();
+        var dense = new float[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                dense[r * cols + c] = ElementDecoder.Fp8E4M3[codes[r * cols + c]] * scales[r / block * scaleCols + c / block];
+        return (new Linear(Weight(codes, scales, rows, cols, block, block)), tensor(dense).view(rows, cols));
+    }
+
+    static Fp8Weight Weight(byte[] codes, float[] scales, int rows, int cols, int blockRows, int blockCols) =>
+        new(tensor(codes).view(rows, cols), tensor(scales).view(-1, (cols + blockCols - 1) / blockCols),
+            tensor(Enumerable.Range(0, rows).Select(r => r / blockRows).ToArray()), blockCols);
+
+    static void AssertClose(Tensor expected, Tensor actual, Tensor magnitude)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var e = TensorData.ToArray<float>(expected);
+        var a = TensorData.ToArray<float>(actual);
+        var m = TensorData.ToArray<float>(magnitude);
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-6 * (1 + m[i]), $"element {i}: {e[i]} vs {a[i]} (Σ|wx| {m[i]})");
+    }
+}
