@@ -1,0 +1,155 @@
+namespace DeepSeekMesh.Sampling.Structured;
+
+/// <summary>
+/// A byte-level NFA under construction (Thompson fragments: byte-range edges and epsilon edges), turned into a
+/// <see cref="ByteAutomaton"/> by the subset construction. States are ints; fragments take the state they start
+/// from and return the state they end in.
+/// </summary>
+internal sealed class Nfa
+{
+    /// <summary>Whitespace bytes allowed at each structural position (a run longer than this is not generated).</summary>
+    public const int MaxWhitespace = 8;
+
+    /// <summary>Limit on NFA and DFA states: schemas past it are refused rather than compiled for minutes.</summary>
+    public const int MaxStates = 200_000;
+
+    readonly record struct Edge(byte Lo, byte Hi, int To);
+
+    readonly List<List<Edge>> _edges = [];
+    readonly List<List<int>> _epsilons = [];
+
+    public int Count => _edges.Count;
+
+    public int Add()
+    {
+        if (_edges.Count >= MaxStates) throw new SchemaTooLargeException();
+        _edges.Add([]);
+        _epsilons.Add([]);
+        return _edges.Count - 1;
+    }
+
+    public void Bytes(int from, byte lo, byte hi, int to) => _edges[from].Add(new Edge(lo, hi, to));
+
+    public void Epsilon(int from, int to) => _epsilons[from].Add(to);
+
+    /// <summary>A new state reached from <paramref name="from"/> by one byte in [lo, hi].</summary>
+    public int Step(int from, byte lo, byte hi)
+    {
+        int to = Add();
+        Bytes(from, lo, hi, to);
+        return to;
+    }
+
+    public int Literal(int from, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes) from = Step(from, b, b);
+        return from;
+    }
+
+    /// <summary>Up to <see cref="MaxWhitespace"/> bytes of space, tab, newline or carriage return.</summary>
+    public int Whitespace(int from)
+    {
+        int end = Add();
+        Epsilon(from, end);
+        int at = from;
+        for (int i = 0; i < MaxWhitespace; i++)
+        {
+            int next = Add();
+            foreach (byte w in " \t\n\r"u8) Bytes(at, w, w, next);
+            Epsilon(next, end);
+            at = next;
+        }
+        return end;
+    }
+
+    /// <summary>Each alternative built from its own fresh start state, all joined into one end state.</summary>
+    public int Union(int from, IReadOnlyList<Func<int, int>> alternatives)
+    {
+        if (alternatives.Count == 1) return alternatives[0](from);
+        int end = Add();
+        foreach (var alternative in alternatives)
+        {
+            int start = Add();
+            Epsilon(from, start);
+            Epsilon(alternative(start), end);
+        }
+        return end;
+    }
+
+    /// <summary>The subset construction: one DFA state per reachable set of NFA states; accepting when the set holds <paramref name="final"/>.</summary>
+    public ByteAutomaton Determinize(int start, int final)
+    {
+        var ids = new Dictionary<int[], int>(SetComparer.Instance);
+        var sets = new List<int[]>();
+        var transitions = new List<int>();
+        var accepting = new List<bool>();
+        var buckets = new List<int>[256];
+        for (int b = 0; b < 256; b++) buckets[b] = [];
+        var seen = new bool[Count];
+        var stack = new Stack<int>();
+
+        int Intern(int[] set)
+        {
+            if (ids.TryGetValue(set, out int id)) return id;
+            if (sets.Count >= MaxStates) throw new SchemaTooLargeException();
+            id = sets.Count;
+            ids.Add(set, id);
+            sets.Add(set);
+            accepting.Add(Array.BinarySearch(set, final) >= 0);
+            for (int b = 0; b < 256; b++) transitions.Add(-1);
+            return id;
+        }
+
+        int[] Closure(List<int> seeds)
+        {
+            var result = new List<int>();
+            foreach (int s in seeds)
+                if (!seen[s]) { seen[s] = true; stack.Push(s); }
+            while (stack.TryPop(out int q))
+            {
+                result.Add(q);
+                foreach (int e in _epsilons[q])
+                    if (!seen[e]) { seen[e] = true; stack.Push(e); }
+            }
+            foreach (int q in result) seen[q] = false;
+            result.Sort();
+            return [.. result];
+        }
+
+        Intern(Closure([start]));
+        for (int current = 0; current < sets.Count; current++)
+        {
+            foreach (var bucket in buckets) bucket.Clear();
+            foreach (int q in sets[current])
+                foreach (var e in _edges[q])
+                    for (int b = e.Lo; b <= e.Hi; b++) buckets[b].Add(e.To);
+            int previous = -1;
+            for (int b = 0; b < 256; b++)
+            {
+                if (buckets[b].Count == 0) { previous = -1; continue; }
+                // Neighbouring bytes of one range usually lead to the same set: reuse it.
+                int target = previous >= 0 && buckets[b].SequenceEqual(buckets[b - 1]) ? previous : Intern(Closure(buckets[b]));
+                transitions[current * 256 + b] = target;
+                previous = target;
+            }
+        }
+        return new ByteAutomaton([.. transitions], [.. accepting]);
+    }
+
+    sealed class SetComparer : IEqualityComparer<int[]>
+    {
+        public static readonly SetComparer Instance = new();
+
+        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(int[] set)
+        {
+            var hash = new HashCode();
+            foreach (int s in set) hash.Add(s);
+            return hash.ToHashCode();
+        }
+    }
+}
+
+/// <summary>The schema expands to more automaton states than <see cref="Nfa.MaxStates"/>.</summary>
+internal sealed class SchemaTooLargeException() : Exception($"the schema expands to more than {Nfa.MaxStates} automaton states");

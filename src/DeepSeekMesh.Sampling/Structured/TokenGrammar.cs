@@ -1,0 +1,122 @@
+using System.Numerics;
+
+namespace DeepSeekMesh.Sampling.Structured;
+
+/// <summary>
+/// A <see cref="ByteAutomaton"/> bound to a <see cref="TokenVocabulary"/>: per automaton state, the bitmask of the
+/// tokens that can continue the output there (EOS where it may end), computed the first time a sequence reaches
+/// that state and kept (the cache xgrammar builds ahead of time, filled lazily here). Thread-safe; shared by
+/// every sequence with the same schema.
+/// <para>
+/// Termination: <see cref="MinTokens"/> of a state is the fewest tokens that complete the output from it, one
+/// single-byte token per byte of the shortest completion. A token is allowed only if the state it leads to can
+/// still be completed in the tokens left after it, so the output is complete by max_tokens whatever the model
+/// prefers (the model "rambles" only while there is room; near the end only tokens that close it remain).
+/// </para>
+/// </summary>
+public sealed class TokenGrammar
+{
+    readonly StateMask?[] _masks;
+    readonly int[] _distance;
+
+    internal TokenGrammar(ByteAutomaton automaton, TokenVocabulary vocabulary)
+    {
+        Automaton = automaton;
+        Vocabulary = vocabulary;
+        _masks = new StateMask?[automaton.StateCount];
+        _distance = automaton.Distances(vocabulary.IsSingleByteToken);
+    }
+
+    public ByteAutomaton Automaton { get; }
+
+    public TokenVocabulary Vocabulary { get; }
+
+    /// <summary>The fewest tokens any complete output needs (checked against max_tokens when a request starts).</summary>
+    public int MinOutputTokens => _distance[ByteAutomaton.Start];
+
+    /// <summary>Automaton states whose masks have been computed so far.</summary>
+    public int CachedStates => _masks.Count(m => m is not null);
+
+    public GrammarMatcher NewMatcher() => new(this);
+
+    internal int MinTokens(int state) => _distance[state];
+
+    internal StateMask Mask(int state)
+    {
+        var mask = Volatile.Read(ref _masks[state]);
+        if (mask is not null) return mask;
+        mask = Build(state);
+        return Interlocked.CompareExchange(ref _masks[state], mask, null) ?? mask;
+    }
+
+    StateMask Build(int state)
+    {
+        var bits = new ulong[(Vocabulary.Size + 63) / 64];
+        int maxAfter = 0, count = 0;
+        Vocabulary.Walk(Automaton, state, (token, next) =>
+        {
+            bits[token >> 6] |= 1UL << token;
+            maxAfter = Math.Max(maxAfter, _distance[next]);
+            count++;
+        });
+        if (Automaton.IsAccepting(state))
+            foreach (int eos in Vocabulary.EosTokenIds) { bits[eos >> 6] |= 1UL << eos; count++; }
+        return new StateMask(bits, count, maxAfter);
+    }
+
+    /// <summary>
+    /// The allowed tokens of <paramref name="state"/> whose next state needs at least as many tokens to complete as
+    /// <paramref name="state"/> itself, by that need, largest first: the only ones a tight budget removes.
+    /// </summary>
+    internal (int[] Tokens, int[] Needs) Tight(StateMask mask, int state)
+    {
+        if (mask.TightTokens is { } tokens) return (tokens, mask.TightNeeds!);
+        int need = _distance[state];
+        var list = new List<(int Token, int Need)>();
+        Vocabulary.Walk(Automaton, state, (token, next) =>
+        {
+            if (_distance[next] >= need) list.Add((token, _distance[next]));
+        });
+        list.Sort((a, b) => b.Need.CompareTo(a.Need));
+        var needs = list.Select(t => t.Need).ToArray();
+        mask.TightNeeds = needs;
+        mask.TightTokens = list.Select(t => t.Token).ToArray();
+        return (mask.TightTokens, needs);
+    }
+
+    internal sealed class StateMask(ulong[] bits, int count, int maxNeedAfter)
+    {
+        public ulong[] Bits { get; } = bits;
+        /// <summary>Tokens allowed (EOS included).</summary>
+        public int Count { get; } = count;
+        /// <summary>The most tokens any allowed token leaves to complete the output.</summary>
+        public int MaxNeedAfter { get; } = maxNeedAfter;
+        public volatile int[]? TightTokens;
+        public int[]? TightNeeds;
+
+        /// <summary>Sets every token the mask does not allow to -inf.</summary>
+        public void Apply(Span<float> logits)
+        {
+            var bits = Bits;
+            for (int w = 0; w < bits.Length; w++)
+            {
+                ulong allowed = bits[w];
+                if (allowed == ulong.MaxValue) continue;
+                int start = w << 6;
+                int length = Math.Min(64, logits.Length - start);
+                if (allowed == 0)
+                {
+                    logits.Slice(start, length).Fill(float.NegativeInfinity);
+                    continue;
+                }
+                ulong blocked = ~allowed;
+                if (length < 64) blocked &= (1UL << length) - 1;
+                while (blocked != 0)
+                {
+                    logits[start + BitOperations.TrailingZeroCount(blocked)] = float.NegativeInfinity;
+                    blocked &= blocked - 1;
+                }
+            }
+        }
+    }
+}
