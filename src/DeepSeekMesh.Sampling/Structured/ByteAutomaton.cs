@@ -47,7 +47,7 @@ public sealed class ByteAutomaton
 
     public const int Start = 0;
 
-    internal ReadOnlySpan<int> Transitions => _transitions;
+    internal int[] Transitions => _transitions;
 
     public int Next(int state, byte value) => _transitions[state * 256 + value];
 

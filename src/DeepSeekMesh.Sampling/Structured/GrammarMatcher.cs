@@ -30,6 +30,7 @@ public sealed class GrammarMatcher
         mask.Apply(logits);
         int room = tokensLeft - 1; // tokens after this one
         if (room >= mask.MaxNeedAfter) return;
+        if (mask.TextLoop && room < _grammar.MinTokens(_state)) TokenGrammar.StateMask.Block(logits, _grammar.Vocabulary.PlainText);
         var (tokens, needs) = _grammar.Tight(mask, _state);
         for (int i = 0; i < tokens.Length && needs[i] > room; i++) logits[tokens[i]] = float.NegativeInfinity;
     }

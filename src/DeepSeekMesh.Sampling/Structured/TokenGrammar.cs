@@ -53,7 +53,15 @@ public sealed class TokenGrammar
     {
         var bits = new ulong[(Vocabulary.Size + 63) / 64];
         int maxAfter = 0, count = 0;
-        Vocabulary.Walk(Automaton, state, (token, next) =>
+        // In a string's body every plain-text token comes back to it: allow them as one block, walk only the rest.
+        bool textLoop = TokenVocabulary.LoopsOverPlainText(Automaton, state);
+        if (textLoop)
+        {
+            var text = Vocabulary.PlainText;
+            for (int w = 0; w < bits.Length; w++) { bits[w] = text[w]; count += BitOperations.PopCount(text[w]); }
+            maxAfter = _distance[state];
+        }
+        Vocabulary.Walk(Automaton, state, textLoop, (token, next) =>
         {
             bits[token >> 6] |= 1UL << token;
             maxAfter = Math.Max(maxAfter, _distance[next]);
@@ -61,19 +69,20 @@ public sealed class TokenGrammar
         });
         if (Automaton.IsAccepting(state))
             foreach (int eos in Vocabulary.EosTokenIds) { bits[eos >> 6] |= 1UL << eos; count++; }
-        return new StateMask(bits, count, maxAfter);
+        return new StateMask(bits, count, maxAfter, textLoop);
     }
 
     /// <summary>
     /// The allowed tokens of <paramref name="state"/> whose next state needs at least as many tokens to complete as
-    /// <paramref name="state"/> itself, by that need, largest first: the only ones a tight budget removes.
+    /// <paramref name="state"/> itself, by that need, largest first: the only ones a tight budget removes (but the
+    /// plain-text block of a string's body, which needs exactly as many: <see cref="GrammarMatcher"/> removes it whole).
     /// </summary>
     internal (int[] Tokens, int[] Needs) Tight(StateMask mask, int state)
     {
         if (mask.TightTokens is { } tokens) return (tokens, mask.TightNeeds!);
         int need = _distance[state];
         var list = new List<(int Token, int Need)>();
-        Vocabulary.Walk(Automaton, state, (token, next) =>
+        Vocabulary.Walk(Automaton, state, mask.TextLoop, (token, next) =>
         {
             if (_distance[next] >= need) list.Add((token, _distance[next]));
         });
@@ -84,8 +93,10 @@ public sealed class TokenGrammar
         return (mask.TightTokens, needs);
     }
 
-    internal sealed class StateMask(ulong[] bits, int count, int maxNeedAfter)
+    internal sealed class StateMask(ulong[] bits, int count, int maxNeedAfter, bool textLoop)
     {
+        /// <summary>A string's body: all plain-text tokens allowed, each leading back here.</summary>
+        public bool TextLoop { get; } = textLoop;
         public ulong[] Bits { get; } = bits;
         /// <summary>Tokens allowed (EOS included).</summary>
         public int Count { get; } = count;
@@ -93,6 +104,20 @@ public sealed class TokenGrammar
         public int MaxNeedAfter { get; } = maxNeedAfter;
         public volatile int[]? TightTokens;
         public int[]? TightNeeds;
+
+        /// <summary>Sets every token of <paramref name="blocked"/> to -inf.</summary>
+        public static void Block(Span<float> logits, ReadOnlySpan<ulong> blocked)
+        {
+            for (int w = 0; w < blocked.Length; w++)
+            {
+                ulong bits = blocked[w];
+                while (bits != 0)
+                {
+                    logits[(w << 6) + BitOperations.TrailingZeroCount(bits)] = float.NegativeInfinity;
+                    bits &= bits - 1;
+                }
+            }
+        }
 
         /// <summary>Sets every token the mask does not allow to -inf.</summary>
         public void Apply(Span<float> logits)
