@@ -141,7 +141,7 @@ public sealed class JsonOutputTests(OpenServer server) : IClassFixture<OpenServe
     public async Task Too_few_max_tokens_for_the_schema_and_a_required_tool_call_are_400s()
     {
         var (status, body, _) = await server.PostAsync("/v1/chat/completions",
-            $$"""{"messages":[{"role":"user","content":"x"}],"max_tokens":5,"response_format":{"type":"json_schema","json_schema":{"name":"w","schema":{{Weather}}}}}""");
+            """{"messages":[{"role":"user","content":"x"}],"max_tokens":5,"response_format":{"type":"json_schema","json_schema":{"name":"w","schema":""" + Weather + "}}}");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("max_tokens", (string?)body!["error"]!["param"]);
         (status, body, _) = await server.PostAsync("/v1/chat/completions",

@@ -228,7 +228,7 @@ public sealed class InferenceEngine : IAsyncDisposable
                         Retire(s, _running, new InvalidOperationException($"token {token.TokenId} does not continue the JSON response format"));
                         continue;
                     }
-                    if (g.IsComplete && token.FinishReason == FinishReason.None) token = token with { FinishReason = FinishReason.Stop };
+                    if (g.IsComplete) token = token with { FinishReason = FinishReason.Stop }; // complete JSON: a natural stop, even on the last allowed token
                 }
                 if (s.Tokens.Count == s.Request.Prompt.Count) token = token with { CachedPromptTokens = s.CachedTokens }; // the first token reports the reuse
                 s.Tokens.Add(token.TokenId);
