@@ -27,10 +27,11 @@ public sealed class GrammarMatcher
         if (logits.Length != _grammar.Vocabulary.Size)
             throw new ArgumentException($"Expected {_grammar.Vocabulary.Size} logits, got {logits.Length}.", nameof(logits));
         var mask = _grammar.Mask(_state);
-        mask.Apply(logits);
         int room = tokensLeft - 1; // tokens after this one
+        // In a string's body with no room to stay in it, the plain-text block goes in the same pass.
+        bool closeNow = mask.TextLoop && room < _grammar.MinTokens(_state);
+        TokenGrammar.StateMask.Apply(logits, closeNow ? mask.WithoutText(_grammar.Vocabulary.PlainText) : mask.Bits);
         if (room >= mask.MaxNeedAfter) return;
-        if (mask.TextLoop && room < _grammar.MinTokens(_state)) TokenGrammar.StateMask.Block(logits, _grammar.Vocabulary.PlainText);
         var (tokens, needs) = _grammar.Tight(mask, _state);
         for (int i = 0; i < tokens.Length && needs[i] > room; i++) logits[tokens[i]] = float.NegativeInfinity;
     }

@@ -18,6 +18,7 @@ public sealed class TokenGrammar
 {
     readonly StateMask?[] _masks;
     readonly int[] _distance;
+    int _walks;
 
     internal TokenGrammar(ByteAutomaton automaton, TokenVocabulary vocabulary)
     {
@@ -33,6 +34,9 @@ public sealed class TokenGrammar
 
     /// <summary>The fewest tokens any complete output needs (checked against max_tokens when a request starts).</summary>
     public int MinOutputTokens => _distance[ByteAutomaton.Start];
+
+    /// <summary>Walks over the vocabulary so far (first visits of states, first tight budgets in them): what is not cached.</summary>
+    public int Walks => Volatile.Read(ref _walks);
 
     /// <summary>Automaton states whose masks have been computed so far.</summary>
     public int CachedStates => _masks.Count(m => m is not null);
@@ -51,6 +55,7 @@ public sealed class TokenGrammar
 
     StateMask Build(int state)
     {
+        Interlocked.Increment(ref _walks);
         var bits = new ulong[(Vocabulary.Size + 63) / 64];
         int maxAfter = 0, count = 0;
         // In a string's body every plain-text token comes back to it: allow them as one block, walk only the rest.
@@ -80,6 +85,7 @@ public sealed class TokenGrammar
     internal (int[] Tokens, int[] Needs) Tight(StateMask mask, int state)
     {
         if (mask.TightTokens is { } tokens) return (tokens, mask.TightNeeds!);
+        Interlocked.Increment(ref _walks);
         int need = _distance[state];
         var list = new List<(int Token, int Need)>();
         Vocabulary.Walk(Automaton, state, mask.TextLoop, (token, next) =>
@@ -105,24 +111,20 @@ public sealed class TokenGrammar
         public volatile int[]? TightTokens;
         public int[]? TightNeeds;
 
-        /// <summary>Sets every token of <paramref name="blocked"/> to -inf.</summary>
-        public static void Block(Span<float> logits, ReadOnlySpan<ulong> blocked)
+        volatile ulong[]? _withoutText;
+
+        /// <summary>The mask less the plain-text block (a string's body when the budget requires closing it now).</summary>
+        public ulong[] WithoutText(ReadOnlySpan<ulong> text)
         {
-            for (int w = 0; w < blocked.Length; w++)
-            {
-                ulong bits = blocked[w];
-                while (bits != 0)
-                {
-                    logits[(w << 6) + BitOperations.TrailingZeroCount(bits)] = float.NegativeInfinity;
-                    bits &= bits - 1;
-                }
-            }
+            if (_withoutText is { } cached) return cached;
+            var bits = (ulong[])Bits.Clone();
+            for (int w = 0; w < bits.Length; w++) bits[w] &= ~text[w];
+            return _withoutText = bits;
         }
 
-        /// <summary>Sets every token the mask does not allow to -inf.</summary>
-        public void Apply(Span<float> logits)
+        /// <summary>Sets every token <paramref name="bits"/> does not allow to -inf.</summary>
+        public static void Apply(Span<float> logits, ulong[] bits)
         {
-            var bits = Bits;
             for (int w = 0; w < bits.Length; w++)
             {
                 ulong allowed = bits[w];
