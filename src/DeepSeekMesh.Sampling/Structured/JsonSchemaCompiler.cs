@@ -270,13 +270,16 @@ internal sealed class JsonSchemaCompiler
             some[i + 1] = _nfa.Add();
             bool optional = !required.Contains(name);
             if (optional) _nfa.Epsilon(none[i], none[i + 1]);
-            _nfa.Epsilon(Property(none[i], name, propertySchema, propertyPath, freeLevels), some[i + 1]);
+            // One copy of the property, entered without a comma as the first one written or after one: it always
+            // ends with something written (copying it per way in would double the automaton at every nesting level).
+            int start = _nfa.Add();
+            _nfa.Epsilon(none[i], start);
             if (some[i] >= 0)
             {
                 if (optional) _nfa.Epsilon(some[i], some[i + 1]);
-                int comma = _nfa.Whitespace(_nfa.Literal(some[i], ","u8));
-                _nfa.Epsilon(Property(comma, name, propertySchema, propertyPath, freeLevels), some[i + 1]);
+                _nfa.Epsilon(_nfa.Whitespace(_nfa.Literal(some[i], ","u8)), start);
             }
+            _nfa.Epsilon(Property(start, name, propertySchema, propertyPath, freeLevels), some[i + 1]);
         }
         int close = _nfa.Add();
         _nfa.Epsilon(some[n], close);
