@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace DeepSeekMesh.Sampling.Structured;
 
 /// <summary>
@@ -80,13 +82,15 @@ internal sealed class Nfa
     public ByteAutomaton Determinize(int start, int final)
     {
         var ids = new Dictionary<int[], int>(SetComparer.Instance);
+        var bySeeds = new Dictionary<int[], int>(SetComparer.Instance); // the NFA states a byte leads to → DFA state of their closure
         var sets = new List<int[]>();
-        var transitions = new List<int>();
+        var transitions = new int[256 * 64];
         var accepting = new List<bool>();
         var buckets = new List<int>[256];
         for (int b = 0; b < 256; b++) buckets[b] = [];
         var seen = new bool[Count];
         var stack = new Stack<int>();
+        var closure = new List<int>();
 
         int Intern(int[] set)
         {
@@ -95,25 +99,40 @@ internal sealed class Nfa
             id = sets.Count;
             ids.Add(set, id);
             sets.Add(set);
-            accepting.Add(Array.BinarySearch(set, final) >= 0);
-            for (int b = 0; b < 256; b++) transitions.Add(-1);
+            accepting.Add(System.Array.BinarySearch(set, final) >= 0);
+            if (transitions.Length < (id + 1) * 256) System.Array.Resize(ref transitions, transitions.Length * 2);
+            transitions.AsSpan(id * 256, 256).Fill(-1);
             return id;
         }
 
-        int[] Closure(List<int> seeds)
+        int[] Closure(ReadOnlySpan<int> seeds)
         {
-            var result = new List<int>();
+            closure.Clear();
             foreach (int s in seeds)
                 if (!seen[s]) { seen[s] = true; stack.Push(s); }
             while (stack.TryPop(out int q))
             {
-                result.Add(q);
+                closure.Add(q);
                 foreach (int e in _epsilons[q])
                     if (!seen[e]) { seen[e] = true; stack.Push(e); }
             }
-            foreach (int q in result) seen[q] = false;
-            result.Sort();
-            return [.. result];
+            foreach (int q in closure) seen[q] = false;
+            closure.Sort();
+            return [.. closure];
+        }
+
+        int Target(List<int> bucket)
+        {
+            var sorted = bucket.ToArray(); // the bucket itself stays as it was, for the next byte's comparison
+            System.Array.Sort(sorted);
+            int n = 0;
+            for (int i = 0; i < sorted.Length; i++)
+                if (i == 0 || sorted[i] != sorted[i - 1]) sorted[n++] = sorted[i];
+            var seeds = n == sorted.Length ? sorted : sorted[..n];
+            if (bySeeds.TryGetValue(seeds, out int known)) return known;
+            int id = Intern(Closure(seeds));
+            bySeeds.Add(seeds, id);
+            return id;
         }
 
         Intern(Closure([start]));
@@ -127,13 +146,13 @@ internal sealed class Nfa
             for (int b = 0; b < 256; b++)
             {
                 if (buckets[b].Count == 0) { previous = -1; continue; }
-                // Neighbouring bytes of one range usually lead to the same set: reuse it.
-                int target = previous >= 0 && buckets[b].SequenceEqual(buckets[b - 1]) ? previous : Intern(Closure(buckets[b]));
+                // Neighbouring bytes of one range usually lead to the same states: reuse the target.
+                int target = previous >= 0 && CollectionsMarshal.AsSpan(buckets[b]).SequenceEqual(CollectionsMarshal.AsSpan(buckets[b - 1])) ? previous : Target(buckets[b]);
                 transitions[current * 256 + b] = target;
                 previous = target;
             }
         }
-        return new ByteAutomaton([.. transitions], [.. accepting]);
+        return new ByteAutomaton(transitions[..(sets.Count * 256)], [.. accepting]);
     }
 
     sealed class SetComparer : IEqualityComparer<int[]>
