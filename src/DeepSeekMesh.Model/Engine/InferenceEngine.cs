@@ -117,7 +117,16 @@ public sealed class InferenceEngine : IAsyncDisposable
     {
         if (_vocabulary is null)
             throw new SamplingParamsException("response_format", "this engine has no tokenizer vocabulary (tokenizer.json in the model directory), so it cannot constrain output to JSON");
-        var grammar = _vocabulary.Value.Grammar(schema);
+        TokenVocabulary vocabulary;
+        try
+        {
+            vocabulary = _vocabulary.Value;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new SamplingParamsException("response_format", $"the tokenizer vocabulary could not be read, so output cannot be constrained to JSON: {e.Message}");
+        }
+        var grammar = vocabulary.Grammar(schema);
         if (grammar.MinOutputTokens > maxTokens)
             throw new SamplingParamsException("max_tokens", $"max_tokens must be at least {grammar.MinOutputTokens} for this response_format (its shortest output), got {maxTokens}.");
         return grammar.NewMatcher();
