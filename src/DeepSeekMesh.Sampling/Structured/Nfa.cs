@@ -169,6 +169,3 @@ internal sealed class Nfa
         }
     }
 }
-
-/// <summary>The schema expands to more automaton states than <see cref="Nfa.MaxStates"/>.</summary>
-internal sealed class SchemaTooLargeException() : Exception($"the schema expands to more than {Nfa.MaxStates} automaton states");
