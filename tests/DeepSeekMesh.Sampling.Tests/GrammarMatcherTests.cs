@@ -31,6 +31,13 @@ public class GrammarMatcherTests(DeepSeekVocabulary deepSeek) : IClassFixture<De
          "score":{"type":["number","null"]},"meta":{}},"required":["id","name","tags"]}
         """;
 
+    /// <summary>Random logits rows, reused (drawing 129,280 numbers per step would dominate the test).</summary>
+    static readonly float[][] Rows = Enumerable.Range(0, 32).Select(r =>
+    {
+        var rng = new Random(r);
+        return Enumerable.Range(0, DeepSeekVocabulary.LogitsSize).Select(_ => (float)rng.NextDouble()).ToArray();
+    }).ToArray();
+
     /// <summary>Masks, then takes the argmax of random logits, until the grammar completes or EOS; returns the bytes.</summary>
     byte[] Generate(string schema, int maxTokens, int seed, out bool complete)
     {
@@ -41,7 +48,7 @@ public class GrammarMatcherTests(DeepSeekVocabulary deepSeek) : IClassFixture<De
         complete = false;
         for (int n = 0; n < maxTokens; n++)
         {
-            for (int i = 0; i < logits.Length; i++) logits[i] = (float)rng.NextDouble();
+            Rows[rng.Next(Rows.Length)].CopyTo(logits, 0);
             matcher.Apply(logits, maxTokens - n);
             int token = VectorMath.ArgMax(logits);
             Assert.False(float.IsNegativeInfinity(logits[token]), "every token was masked");
