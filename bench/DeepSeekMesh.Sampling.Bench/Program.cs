@@ -1,10 +1,16 @@
 // Micro-benchmark: per-token sampling time at DeepSeek-V3's vocabulary size.
 // Usage: dotnet run -c Release --project bench/DeepSeekMesh.Sampling.Bench [-- iterations]
+//        dotnet run -c Release --project bench/DeepSeekMesh.Sampling.Bench -- --grammar TOKENIZER_DIR [sequences] [max_tokens]
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using DeepSeekMesh.Sampling;
 
 const int Vocab = 129_280;
+if (args.Length > 0 && args[0] == "--grammar")
+{
+    DeepSeekMesh.Sampling.Bench.GrammarBench.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 50, args.Length > 3 ? int.Parse(args[3]) : 128);
+    return;
+}
 int iterations = args.Length > 0 && int.TryParse(args[0], out int it) ? it : 5000;
 int warmup = Math.Max(500, iterations / 2);
 

@@ -58,6 +58,13 @@ public sealed record SamplingParams
     /// <summary>Number of top alternatives to return with each token, in [0, 20]. 0 = only the chosen token's logprob; null = no logprobs.</summary>
     public int? Logprobs { get; init; }
 
+    /// <summary>
+    /// Constrained decoding: the output is JSON valid against this JSON Schema (compact text), the only tokens
+    /// sampled are those that continue such output, and the output is complete by <see cref="MaxTokens"/>.
+    /// OpenAI's <c>json_object</c> is <see cref="Structured.ByteAutomaton.JsonObjectSchema"/>. Null = free text.
+    /// </summary>
+    public string? JsonSchema { get; init; }
+
     /// <summary>True when the request decodes greedily (temperature exactly 0, as in vLLM).</summary>
     public bool IsGreedy => Temperature == 0f;
 
@@ -110,6 +117,15 @@ public sealed record SamplingParams
         }
         if (Logprobs is { } lp && (lp < 0 || lp > MaxLogprobs))
             throw Fail("logprobs", $"logprobs must be in [0, {MaxLogprobs}], got {lp}.");
+        if (JsonSchema is not null)
+        {
+            var automaton = Structured.ByteAutomaton.FromSchema(JsonSchema); // throws naming what is not supported
+            if (MinTokens > 0)
+                throw Fail("min_tokens", "min_tokens must be 0 with a JSON response_format (the output ends when the JSON is complete).");
+            int shortest = automaton.MinBytesToAccept(Structured.ByteAutomaton.Start);
+            if (MaxTokens is { } limit && limit < shortest)
+                throw Fail("max_tokens", $"max_tokens must be at least {shortest} for this response_format: its shortest valid output is {shortest} bytes (one token each at worst), got {limit}.");
+        }
     }
 
     private static SamplingParamsException Fail(string parameter, string message) => new(parameter, message);

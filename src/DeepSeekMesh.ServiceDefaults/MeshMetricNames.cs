@@ -11,6 +11,9 @@ public static class MeshMetricNames
     public const string KvCacheUtilization = "dsmesh.engine.kv_cache.utilization";
     public const string EngineSteps = "dsmesh.engine.steps";
     public const string EngineTokens = "dsmesh.engine.tokens.generated";
+    /// <summary>Prompt tokens of admitted requests (the prefix cache's queries) and those of them read from the cache (its hits).</summary>
+    public const string PrefixCacheQueries = "dsmesh.engine.prefix_cache.queries";
+    public const string PrefixCacheHits = "dsmesh.engine.prefix_cache.hits";
 
     // Frontend silos: routed-expert messages sent by the ExpertDispatcher (one per expert silo per MoE layer step).
     public const string ExpertCalls = "dsmesh.expert.calls";

@@ -152,7 +152,10 @@ public sealed class TelemetryTests(InProcessMesh mesh) : IClassFixture<InProcess
     [Fact]
     public async Task Mesh_metrics_report_engine_expert_traffic_and_per_expert_load()
     {
-        await Chat("mesh metrics", maxTokens: 4);
+        // The same 60-odd-token prompt twice: the second reads its full KV blocks from the prefix cache.
+        string repeated = "mesh metrics " + string.Join(' ', Enumerable.Range(0, 40).Select(i => $"w{i}"));
+        await Chat(repeated, maxTokens: 4);
+        await Chat(repeated, maxTokens: 1);
         // Routers report every 100 ms, the metrics poll the stats grain every 200 ms: wait for the per-expert load.
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
@@ -171,6 +174,8 @@ public sealed class TelemetryTests(InProcessMesh mesh) : IClassFixture<InProcess
             (N.KvCacheUtilization, "1", "ObservableGauge"),
             (N.EngineSteps, "{step}", "ObservableCounter"),
             (N.EngineTokens, "{token}", "ObservableCounter"),
+            (N.PrefixCacheQueries, "{token}", "ObservableCounter"),
+            (N.PrefixCacheHits, "{token}", "ObservableCounter"),
             (N.ExpertCalls, "{call}", "ObservableCounter"),
             (N.ExpertRows, "{row}", "ObservableCounter"),
             (N.ExpertRowsPerCall, "{row}", "ObservableGauge"),
@@ -192,6 +197,8 @@ public sealed class TelemetryTests(InProcessMesh mesh) : IClassFixture<InProcess
         Assert.True(Last(N.ExpertRows) >= Last(N.ExpertCalls));
         Assert.True(Last(N.ExpertRowsPerCall) >= 1);
         Assert.True(Last(N.EngineTokens) >= 4);
+        Assert.True(Last(N.PrefixCacheQueries) > 0);
+        Assert.InRange(Last(N.PrefixCacheHits), 16, Last(N.PrefixCacheQueries));
         Assert.True(Last(N.KvCacheBlocksLimit) > 0);
         Assert.True(Last(N.ExpertServedCalls) > 0); // role all: this silo served them too
         var load = Of(N.ExpertLoad).Where(m => m.Value > 0).ToArray();

@@ -34,6 +34,27 @@ public sealed class EngineTests : IDisposable
     static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => (i * 37 + salt * 11) % 500 + 2).ToArray();
 
     [Fact]
+    public async Task JsonRequestsAreMaskedOnTheEngineThreadAndEndAtTheCompletingToken()
+    {
+        // A byte vocabulary: token 256 + b is byte b, token 1 is EOS, the rest never text.
+        var vocabulary = new Sampling.Structured.TokenVocabulary(_model.Config.VocabSize, id => id >= 256 ? [(byte)(id - 256)] : null, [1]);
+        var json = new SamplingParams { Temperature = 1f, Seed = 5, MaxTokens = 40, JsonSchema = """{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}""" };
+        await using (var without = new InferenceEngine(_model, new EngineOptions { CacheBlocks = 64 }))
+            Assert.Equal("response_format", Assert.Throws<SamplingParamsException>(() => without.GenerateAsync(new EngineRequest(Prompt(5, 1), json))).ParameterName);
+        await using var engine = new InferenceEngine(_model, new EngineOptions { CacheBlocks = 64 }, () => vocabulary);
+        Assert.Equal("max_tokens", Assert.Throws<SamplingParamsException>(() => engine.GenerateAsync(new EngineRequest(Prompt(5, 1), json with { MaxTokens = 6 }))).ParameterName);
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Collect(engine.GenerateAsync(new EngineRequest(Prompt(5, i), json with { Seed = (ulong)i })))));
+        foreach (var tokens in runs)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(tokens.Select(t => (byte)(t.TokenId - 256)).ToArray());
+            Assert.All(tokens, t => Assert.InRange(t.TokenId, 256, 511));
+            Assert.Equal(FinishReason.Stop, tokens[^1].FinishReason);
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            Assert.Equal(System.Text.Json.JsonValueKind.Number, document.RootElement.GetProperty("n").ValueKind);
+        }
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsWithDifferentSettingsEqualTheirSoloRuns()
     {
         await using var engine = new InferenceEngine(_model, new EngineOptions { MaxBatchTokens = 8, CacheBlocks = 64 });

@@ -23,6 +23,7 @@ public struct SamplingParamsSurrogate
     [Id(11)] public int[] StopTokenIds;
     [Id(12)] public bool IgnoreEos;
     [Id(13)] public int? Logprobs;
+    [Id(14)] public string? JsonSchema;
 }
 
 /// <summary>Lets <see cref="SamplingParams"/> cross the wire as itself.</summary>
@@ -45,6 +46,7 @@ public sealed class SamplingParamsConverter : IConverter<SamplingParams, Samplin
         StopTokenIds = s.StopTokenIds ?? [],
         IgnoreEos = s.IgnoreEos,
         Logprobs = s.Logprobs,
+        JsonSchema = s.JsonSchema,
     };
 
     public SamplingParamsSurrogate ConvertToSurrogate(in SamplingParams p) => new()
@@ -63,6 +65,7 @@ public sealed class SamplingParamsConverter : IConverter<SamplingParams, Samplin
         StopTokenIds = p.StopTokenIds.ToArray(),
         IgnoreEos = p.IgnoreEos,
         Logprobs = p.Logprobs,
+        JsonSchema = p.JsonSchema,
     };
 }
 

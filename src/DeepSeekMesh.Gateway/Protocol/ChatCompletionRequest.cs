@@ -19,7 +19,6 @@ public sealed record ChatCompletionRequest : GenerationRequest
     [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get; init; }
     /// <summary>SGLang's switch: split reasoning into <c>reasoning_content</c> (default: the server's <see cref="GatewayOptions.Reasoning"/>).</summary>
     [JsonPropertyName("separate_reasoning")] public bool? SeparateReasoning { get; init; }
-    [JsonPropertyName("response_format")] public ResponseFormat? ResponseFormat { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
     [JsonPropertyName("max_completion_tokens")] public int? MaxCompletionTokens { get; init; }
@@ -39,9 +38,11 @@ public sealed record ChatCompletionRequest : GenerationRequest
             throw ApiException.BadRequest($"Invalid 'messages': {e.Message}.", "messages", "invalid_value");
         }
         var tools = ChatTools.Read(Tools, ToolChoice, ParallelToolCalls);
-        bool reasoning = model.Codec.HasThinkTokens && (SeparateReasoning ?? limits.Reasoning);
-        if (ResponseFormat?.Type is not (null or "text") and var type)
-            throw ApiException.BadRequest($"response_format type '{type}' is not supported; only 'text' is.", "response_format", "unsupported_parameter");
+        string? schema = ResponseFormat?.Schema();
+        // JSON output is constrained from its first token: no tool call (those need special tokens) and no reasoning.
+        if (schema is not null && tools?.Required is not null)
+            throw ApiException.BadRequest("'response_format' json_object/json_schema cannot be combined with a 'tool_choice' that requires a tool call.", "response_format", "invalid_value");
+        bool reasoning = schema is null && model.Codec.HasThinkTokens && (SeparateReasoning ?? limits.Reasoning);
         int[] ids = Tokenize(model.Codec, messages, tools);
 
         bool logprobs = Logprobs ?? false;
@@ -51,7 +52,7 @@ public sealed record ChatCompletionRequest : GenerationRequest
         string maxName = MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var sampling = Sampling(model, MaxCompletionTokens ?? MaxTokens, maxName, top, logprobsName: "top_logprobs");
         bool opened = reasoning && model.Codec.Tokenizer.Decode(ids[^Math.Min(3, ids.Length)..]).TrimEnd().EndsWith(ReasoningParser.StartTag, StringComparison.Ordinal);
-        var parsing = reasoning || tools is not null ? new ChatParsing(reasoning, tools is not null, tools?.Parallel ?? true, opened) : null;
+        var parsing = reasoning || (tools is not null && schema is null) ? new ChatParsing(reasoning, tools is not null && schema is null, tools?.Parallel ?? true, opened) : null;
         return Job(model, limits, [new PromptInput(ids, "")], sampling, maxName, echo: false, top, parsing);
     }
 

@@ -31,6 +31,8 @@ public abstract record GenerationRequest
     [JsonPropertyName("n")] public int? N { get; init; }
     [JsonPropertyName("stream")] public bool? Stream { get; init; }
     [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get; init; }
+    /// <summary>Text, or JSON by constrained decoding (<see cref="Protocol.ResponseFormat"/>).</summary>
+    [JsonPropertyName("response_format")] public ResponseFormat? ResponseFormat { get; init; }
     /// <summary>Accepted, type-checked, unused.</summary>
     [JsonPropertyName("user")] public string? User { get; init; }
 
@@ -57,6 +59,7 @@ public abstract record GenerationRequest
             StopTokenIds = JsonFields.IntList(StopTokenIds, "stop_token_ids"),
             IgnoreEos = IgnoreEos ?? false,
             Logprobs = logprobs,
+            JsonSchema = ResponseFormat?.Schema(),
         };
         try
         {

@@ -27,6 +27,8 @@ internal sealed class EngineSequence(EngineRequest request, Sampler sampler, Lat
     /// <summary>Who sees this sequence's tokens on the engine thread, and this sequence's index in that caller's batch.</summary>
     public TokenObserver? Observer { get; init; }
     public int Index { get; init; }
+    /// <summary>Where the output stands in its JSON response format's grammar; null: free text.</summary>
+    public Sampling.Structured.GrammarMatcher? Grammar { get; init; }
     public volatile bool Cancelled;
 
     /// <summary>The next tokens to feed: a prefill chunk of at most <paramref name="budget"/>, or the last sampled token.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Sampling;
+using DeepSeekMesh.Sampling.Structured;
 
 namespace DeepSeekMesh.Model.Engine;
 
@@ -13,7 +14,9 @@ namespace DeepSeekMesh.Model.Engine;
 /// starts on the cached blocks of its longest cached prompt prefix and prefills only the rest (its
 /// first token reports how many prompt tokens were reused); cached blocks nobody holds count as free
 /// and are evicted least recently used first. One dedicated thread runs the steps; callers stream
-/// tokens through channels.
+/// tokens through channels. Requests with a JSON response format (<see cref="SamplingParams.JsonSchema"/>) are
+/// decoded under their schema's <see cref="TokenGrammar"/>: each step masks their logits rows on the CPU (the
+/// rows the sampler reads anyway: no extra device sync) and the token that completes the JSON ends them.
 /// </summary>
 public sealed class InferenceEngine : IAsyncDisposable
 {
@@ -26,11 +29,14 @@ public sealed class InferenceEngine : IAsyncDisposable
     readonly CancellationTokenSource _stop = new();
     readonly Thread _loop;
     readonly int[] _eos;
+    readonly Lazy<TokenVocabulary>? _vocabulary;
     int _waitingCount;
     long _steps, _tokens, _promptTokens, _cachedTokens;
 
-    public InferenceEngine(Transformer model, EngineOptions? options = null)
+    /// <param name="vocabulary">The tokenizer's vocabulary for JSON response formats, built on first use; null: such requests are refused.</param>
+    public InferenceEngine(Transformer model, EngineOptions? options = null, Func<TokenVocabulary>? vocabulary = null)
     {
+        _vocabulary = vocabulary is null ? null : new Lazy<TokenVocabulary>(vocabulary);
         Model = model;
         _options = options ?? new EngineOptions();
         _pool = new LatentCachePool(model.Config, model.Options, _options.CacheBlocks, _options.BlockSize, prefixCaching: _options.EnablePrefixCaching);
@@ -97,7 +103,33 @@ public sealed class InferenceEngine : IAsyncDisposable
         if (blocks > _pool.TotalBlocks)
             throw new RequestTooLargeException($"prompt + max_tokens needs {blocks} KV cache blocks; the whole cache has {_pool.TotalBlocks}");
         var sampler = new Sampler(sampling, c.VocabSize, request.Prompt.ToArray(), _eos);
-        return new EngineSequence(request with { Sampling = sampling }, sampler, new LatentCache(_pool, c), blocks) { Observer = observer, Index = index };
+        var grammar = sampling.JsonSchema is { } schema ? Grammar(schema, sampling.MaxTokens!.Value) : null;
+        return new EngineSequence(request with { Sampling = sampling }, sampler, new LatentCache(_pool, c), blocks)
+        {
+            Observer = observer,
+            Index = index,
+            Grammar = grammar,
+        };
+    }
+
+    /// <summary>A matcher for the schema (compiled once per schema); the schema's shortest output must fit in max_tokens.</summary>
+    GrammarMatcher Grammar(string schema, int maxTokens)
+    {
+        if (_vocabulary is null)
+            throw new SamplingParamsException("response_format", "this engine has no tokenizer vocabulary (tokenizer.json in the model directory), so it cannot constrain output to JSON");
+        TokenVocabulary vocabulary;
+        try
+        {
+            vocabulary = _vocabulary.Value;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new SamplingParamsException("response_format", $"the tokenizer vocabulary could not be read, so output cannot be constrained to JSON: {e.Message}");
+        }
+        var grammar = vocabulary.Grammar(schema);
+        if (grammar.MinOutputTokens > maxTokens)
+            throw new SamplingParamsException("max_tokens", $"max_tokens must be at least {grammar.MinOutputTokens} for this response_format (its shortest output), got {maxTokens}.");
+        return grammar.NewMatcher();
     }
 
     async IAsyncEnumerable<SampledToken> Stream(EngineSequence sequence, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -195,7 +227,18 @@ public sealed class InferenceEngine : IAsyncDisposable
                     s.Prefilled += inputs[i].Count;
                     if (s.Prefilling) continue; // more prompt to go: these logits are not a prediction anyone asked for
                 }
+                s.Grammar?.Apply(new Span<float>(rows, i * vocab, vocab), s.Request.Sampling.MaxTokens!.Value - s.Sampler.History.OutputLength);
                 var token = s.Sampler.Sample(new ReadOnlySpan<float>(rows, i * vocab, vocab));
+                if (s.Grammar is { } g)
+                {
+                    if (!g.Advance(token.TokenId))
+                    {
+                        // Only reachable if every allowed logit was NaN or -inf: this sequence fails, the batch goes on.
+                        Retire(s, _running, new InvalidOperationException($"token {token.TokenId} does not continue the JSON response format"));
+                        continue;
+                    }
+                    if (g.IsComplete) token = token with { FinishReason = FinishReason.Stop }; // complete JSON: a natural stop, even on the last allowed token
+                }
                 if (s.Tokens.Count == s.Request.Prompt.Count) token = token with { CachedPromptTokens = s.CachedTokens }; // the first token reports the reuse
                 s.Tokens.Add(token.TokenId);
                 if (token.FinishReason == FinishReason.None && s.Cache.Length >= Model.Config.MaxPositionEmbeddings)

@@ -48,13 +48,24 @@ public sealed class MeshFrontend : IAsyncDisposable
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     (_model, _experts) = LoadModel(_options.ModelDirectory, _grains, _plans, _options, _logger);
-                    _engine = new InferenceEngine(_model, _options.Engine);
+                    _engine = new InferenceEngine(_model, _options.Engine, Vocabulary(_options.ModelDirectory, _model.Config));
                     _logger.LogInformation("engine ready: {Layers} layers of {Model} loaded in {Seconds:F1} s, experts over the mesh ({Dtype} rows)",
                         _model.Config.NumHiddenLayers, _options.EffectiveModelId, clock.Elapsed.TotalSeconds, _options.WireDtype);
                 }
                 return _engine;
             }
         }
+    }
+
+    /// <summary>
+    /// The tokenizer's vocabulary for JSON response formats, read from the model directory on the first such request
+    /// (the silo never tokenizes; it needs each token's bytes to mask logits); null without tokenizer files.
+    /// </summary>
+    static Func<Sampling.Structured.TokenVocabulary>? Vocabulary(string directory, Model.Config.ModelConfig config)
+    {
+        if (!File.Exists(Path.Combine(directory, "tokenizer.json")) || !File.Exists(Path.Combine(directory, "tokenizer_config.json"))) return null;
+        return () => Sampling.Structured.TokenVocabulary.FromTokenizer(Tokenizers.Tokenizer.FromDirectory(directory), config.VocabSize,
+            config.EosTokenId is { } eos ? [eos] : []);
     }
 
     /// <summary>Expert traffic of this silo's engine; null until the engine is loaded.</summary>

@@ -57,6 +57,8 @@ public sealed class MeshMetrics : BackgroundService
             "1", "Fraction of the KV cache's blocks in use");
         _meter.CreateObservableCounter(N.EngineSteps, () => FromEngine(s => s.StepsRun), "{step}", "Batched forward steps run by the engine");
         _meter.CreateObservableCounter(N.EngineTokens, () => FromEngine(s => s.TokensGenerated), "{token}", "Tokens sampled by the engine");
+        _meter.CreateObservableCounter(N.PrefixCacheQueries, () => FromEngine(s => s.PromptTokens), "{token}", "Prompt tokens of admitted requests, looked up in the prefix cache");
+        _meter.CreateObservableCounter(N.PrefixCacheHits, () => FromEngine(s => s.CachedPromptTokens), "{token}", "Prompt tokens read from the prefix cache instead of computed");
 
         _meter.CreateObservableCounter(N.ExpertCalls, () => FromTraffic(t => t.Calls), "{call}", "Routed-expert messages sent (one per expert silo per MoE layer step)");
         _meter.CreateObservableCounter(N.ExpertRows, () => FromTraffic(t => t.Rows), "{row}", "Token rows sent to routed experts");
