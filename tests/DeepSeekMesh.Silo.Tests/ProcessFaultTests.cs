@@ -60,7 +60,7 @@ public sealed class ProcessFaultTests
                 }
             }
             return ids.ToArray();
-        })));
+        }))).WithLogsOnFailure(processes);
         Assert.False(double.IsNaN(killedAt));
         for (int i = 0; i < streams; i++)
             Assert.True(expected[i].SequenceEqual(results[i]), $"stream {i}: [{string.Join(",", results[i])}] != [{string.Join(",", expected[i])}]\n{Logs(processes)}");

@@ -104,6 +104,23 @@ public sealed class SiloProcesses : IAsyncDisposable
     }
 }
 
+public static class SiloProcessesFailures
+{
+    /// <summary>Awaits <paramref name="task"/>; when it fails, fails with every silo's log attached (a test's exception alone rarely says why).</summary>
+    public static async Task<T> WithLogsOnFailure<T>(this Task<T> task, SiloProcesses processes)
+    {
+        try
+        {
+            return await task;
+        }
+        catch (Exception e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n" +
+                string.Join("\n", processes.Silos.Select(s => $"--- {s.Role} :{s.SiloPort}{(s.HasExited ? " (exited)" : "")}\n{s.Log}")));
+        }
+    }
+}
+
 public sealed class SiloProcess : IDisposable
 {
     readonly Process _process;
