@@ -39,8 +39,10 @@ public static class GatewayHost
         services.AddSingleton<TokenRateLimits>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<GenAiServerMetrics>();
+        services.AddSingleton<Frontends.FrontendWatch>();
         services.AddSingleton(sp => new Generation(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<GatewayMetrics>(),
-            sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<GenAiServerMetrics>()));
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<Frontends.FrontendWatch>(),
+            sp.GetRequiredService<ILogger<Generation>>(), sp.GetRequiredService<GenAiServerMetrics>()));
         services.AddSingleton<ServingCompletion>();
         services.AddSingleton<CompletionEndpoints>();
         services.AddSingleton<MeshReports>();

@@ -32,6 +32,12 @@ public sealed class GatewayOptions
     /// </summary>
     public bool Reasoning { get; set; }
 
+    /// <summary>
+    /// Attempts of one choice when its frontend silo fails (the first included): a non-streamed request, or a streamed one
+    /// before its first token, starts over on another frontend (see Frontends/FrontendRetryPolicy); 1 = never retry.
+    /// </summary>
+    public int FrontendAttempts { get; set; } = 8;
+
     /// <summary>Retry-After seconds sent with 429s when the cluster is saturated.</summary>
     public int OverloadedRetryAfterSeconds { get; set; } = 1;
 }
