@@ -204,7 +204,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
 
     /// <summary>
     /// The grain stream's next token. The wait ends when <paramref name="lost"/> is cancelled (the frontend died)
-    /// even if the call itself would not, with a <see cref="FrontendLostException"/>.
+    /// even if the call itself would not; that, and a call that failed with its silo, is a <see cref="FrontendLostException"/>.
     /// </summary>
     static async ValueTask<bool> NextToken(IAsyncEnumerator<SampledToken> tokens, string silo, CancellationToken lost, CancellationToken requestAborted)
     {
@@ -216,6 +216,10 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         catch (OperationCanceledException e) when (lost.IsCancellationRequested && !requestAborted.IsCancellationRequested)
         {
             throw new FrontendLostException(silo, e);
+        }
+        catch (Exception e) when (e is not (FrontendLostException or CompletionRejectedException or OperationCanceledException) && FrontendRetryPolicy.IsFrontendFailure(e))
+        {
+            throw new FrontendLostException(silo, e); // the call failed with its silo (dropped connection, silo unavailable)
         }
     }
 

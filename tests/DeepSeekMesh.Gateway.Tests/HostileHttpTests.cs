@@ -87,6 +87,37 @@ public sealed class HostileHttpTests(OpenServer server) : IClassFixture<OpenServ
         }
     }
 
+    [Theory]
+    [InlineData("text/plain", 415)]
+    [InlineData("application/x-www-form-urlencoded", 415)] // curl -d without -H
+    [InlineData("application/json; charset=utf-16", 415)]
+    [InlineData("application/json; charset=utf-8", 200)]
+    [InlineData("application/vnd.api+json", 200)]
+    [InlineData(null, 200)] // none declared: read as JSON
+    public async Task OnlyJsonBodiesAreRead(string? contentType, int status)
+    {
+        using var http = server.Client(null);
+        var content = new ByteArrayContent("""{"prompt":"Hi","max_tokens":1}"""u8.ToArray());
+        if (contentType is not null) content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await http.PostAsync("/v1/completions", content);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == (int)response.StatusCode, $"{contentType}: {(int)response.StatusCode} {body}");
+        if (status == 415) Assert.Equal("unsupported_media_type", JsonNode.Parse(body)!["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"a\ud800b"}]}""", "$.messages[0].content")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"stop":["\udfff"]}""", "$.stop[0]")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"\ud83dx":1}""", "$ (a key)")]
+    public async Task AnEscapedUnpairedSurrogateIsA400NamingWhere(string json, string path)
+    {
+        var (status, body, _) = await server.PostAsync("/v1/chat/completions", json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_json", body!["error"]!["code"]!.GetValue<string>());
+        Assert.Contains($"'{path}'", body["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/chat/completions", """{"messages":[{"role":"user","content":"\ud83d\ude00"}],"max_tokens":1}""")).Status); // a pair is fine
+    }
+
     static async Task<double> TimeNormal(HttpClient http, string body)
     {
         var t0 = Stopwatch.GetTimestamp();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
@@ -13,12 +14,12 @@ namespace DeepSeekMesh.Silo.Tests;
 /// A frontend silo killed with SIGKILL under load, behind a separate `dsmesh gateway` process (Redis
 /// membership, 2 frontends + 1 expert silo): the non-streamed requests it held are answered by the other
 /// frontend with the text they would have had (same seed, and greedy); its streams end with an SSE error
-/// event, none hangs; new requests are served by the survivor; /health/ready stays ready while one frontend
+/// event (a WebSocket's with an error message), none hangs; new requests are served by the survivor; /health/ready stays ready while one frontend
 /// lives, and turns not ready when none does.
 /// </summary>
 public sealed class FrontendLossTests
 {
-    const int NonStreamed = 8, Streamed = 8;
+    const int NonStreamed = 8, Streamed = 8, WebSockets = 2;
 
     static JsonObject Completion(int i, int maxTokens, bool stream) => new()
     {
@@ -91,6 +92,47 @@ public sealed class FrontendLossTests
         return new StreamEnd(tokens, finished, error, clock.Elapsed.TotalMilliseconds, lastToken);
     }
 
+    /// <summary>The same over the WebSocket: a chat request, its chunks until the done message, an error message, or <paramref name="stop"/>.</summary>
+    static async Task<StreamEnd> WebSocketAsync(Uri gateway, int i, Stopwatch clock, Action onToken, CancellationToken stop)
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(gateway) { Scheme = "ws", Path = "/ws" }.Uri, CancellationToken.None);
+        var chat = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = $"WebSocket {i}: tell me about failover." }),
+            ["max_tokens"] = 2000,
+            ["ignore_eos"] = true,
+        };
+        await socket.SendAsync(Encoding.UTF8.GetBytes(chat.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        int tokens = 0;
+        double lastToken = 0;
+        var buffer = new byte[1 << 16];
+        while (true)
+        {
+            using var message = new MemoryStream();
+            try
+            {
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer, stop);
+                    message.Write(buffer, 0, result.Count);
+                }
+                while (!result.EndOfMessage);
+            }
+            catch (OperationCanceledException)
+            {
+                return new StreamEnd(tokens, false, null, clock.Elapsed.TotalMilliseconds, lastToken);
+            }
+            var frame = JsonNode.Parse(message.ToArray())!;
+            if (frame["error"] is { } e) return new StreamEnd(tokens, false, e.ToJsonString(), clock.Elapsed.TotalMilliseconds, lastToken);
+            if (frame["object"]!.GetValue<string>() == "chat.completion.done") return new StreamEnd(tokens, true, null, clock.Elapsed.TotalMilliseconds, lastToken);
+            tokens++;
+            lastToken = clock.Elapsed.TotalMilliseconds;
+            onToken();
+        }
+    }
+
     static async Task<bool> ReadyAsync(HttpClient http)
     {
         try
@@ -137,8 +179,10 @@ public sealed class FrontendLossTests
         using var stopStreams = new CancellationTokenSource();
         var answers = Enumerable.Range(0, NonStreamed).Select(i => PostAsync(http, Completion(i, maxTokens, stream: false))).ToArray();
         var streams = Enumerable.Range(0, Streamed).Select(i => StreamAsync(http, Completion(100 + i, 2000, stream: true), clock,
-            () => Interlocked.Increment(ref streamTokens), stopStreams.Token)).ToArray();
-        while (Volatile.Read(ref streamTokens) < 2 * Streamed) await Task.Delay(20);
+            () => Interlocked.Increment(ref streamTokens), stopStreams.Token))
+            .Concat(Enumerable.Range(0, WebSockets).Select(i => WebSocketAsync(http.BaseAddress!, i, clock, () => Interlocked.Increment(ref streamTokens), stopStreams.Token)))
+            .ToArray();
+        while (Volatile.Read(ref streamTokens) < 2 * (Streamed + WebSockets)) await Task.Delay(20);
 
         // The victim: the frontend that holds the most completion grains.
         var activations = await processes.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
@@ -193,6 +237,7 @@ public sealed class FrontendLossTests
         {
             var error = JsonNode.Parse(e.Error!)!;
             Assert.Equal("server_error", error["type"]!.GetValue<string>());
+            Assert.Equal("frontend_lost", error["code"]!.GetValue<string>());
             Assert.False(string.IsNullOrEmpty(error["message"]!.GetValue<string>()));
         }
         double slowestCut = cut.Max(e => e.EndedAtMs) - killedAt;
@@ -203,13 +248,14 @@ public sealed class FrontendLossTests
         Assert.All(late, f => Assert.True(f.Status == HttpStatusCode.OK, $"new request {f.SentAfterKill:F0} ms after the kill: {f.Status} {f.Body}"));
         var afterTwo = late.Where(f => f.SentAfterKill >= 2000).ToList();
         Assert.NotEmpty(afterTwo);
+        Assert.True(late.Max(f => f.Latency) < 10_000, $"a new request took {late.Max(f => f.Latency):F0} ms"); // retried, not hung
         Assert.Empty(notReady); // one frontend lives: ready throughout
         var mesh = JsonNode.Parse(await http.GetStringAsync("/v1/mesh"))!;
         long retries = mesh["gateway"]!["frontend_retries"]!.GetValue<long>();
         Assert.True(retries >= 1, "no request was retried, yet the victim held some");
 
-        Console.WriteLine($"kill -9 of 1 of 2 frontends (held {held.GetValueOrDefault(victim.SiloPort)} of {NonStreamed + Streamed} requests): " +
-            $"{NonStreamed}/{NonStreamed} non-streamed answered with their own text ({retries} choice retries), {cut.Count}/{Streamed} streams cut with an error " +
+        Console.WriteLine($"kill -9 of 1 of 2 frontends (held {held.GetValueOrDefault(victim.SiloPort)} of {NonStreamed + Streamed + WebSockets} requests): " +
+            $"{NonStreamed}/{NonStreamed} non-streamed answered with their own text ({retries} choice retries), {cut.Count}/{Streamed + WebSockets} streams (SSE and WebSocket) cut with an error " +
             $"(last {slowestCut:F0} ms after the kill; e.g. {cut[0].Error}), new requests: {late.Count} all 200, latency p50/max " +
             $"{Median(late.Select(f => f.Latency)):F0}/{late.Max(f => f.Latency):F0} ms (sent >= 2 s after: max {afterTwo.Max(f => f.Latency):F0} ms), ready throughout");
 
