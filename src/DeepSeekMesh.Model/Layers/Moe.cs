@@ -30,7 +30,7 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
         var routed = zeros(x.shape, ScalarType.Float32, x.device); // [T, hidden] f32
         for (int i = 0; i < routes.Count; i++)
             routed.index_add_(0, routes[i].Rows, outputs[i].to(ScalarType.Float32) * routes[i].Weights.unsqueeze(1), Scalars.One); // [T, hidden]
-        return (routed + y).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden]
+        return routed.add(y, Scalars.One).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden] (a held alpha: see Scalars)
     }
 
     public void Dispose()
