@@ -16,6 +16,13 @@ public interface ICompletionGrain : IGrainWithStringKey
 {
     [Alias("Generate")]
     IAsyncEnumerable<SampledToken> Generate(int[] prompt, SamplingParams sampling, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The address of the silo this activation lives on (<c>SiloAddress.ToParsableString()</c>): the gateway asks it
+    /// first (the call activates the grain) so that it can fail the request fast when that silo is declared dead.
+    /// </summary>
+    [AlwaysInterleave, Alias("Silo")]
+    Task<string> Silo();
 }
 
 /// <summary>

@@ -39,8 +39,10 @@ public static class GatewayHost
         services.AddSingleton<TokenRateLimits>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<GenAiServerMetrics>();
+        services.AddSingleton<Frontends.FrontendWatch>();
         services.AddSingleton(sp => new Generation(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<GatewayMetrics>(),
-            sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<GenAiServerMetrics>()));
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<Frontends.FrontendWatch>(),
+            sp.GetRequiredService<ILogger<Generation>>(), sp.GetRequiredService<GenAiServerMetrics>()));
         services.AddSingleton<ServingCompletion>();
         services.AddSingleton<CompletionEndpoints>();
         services.AddSingleton<MeshReports>();
@@ -49,13 +51,16 @@ public static class GatewayHost
         services.AddGatewayRateLimits();
         services.AddHostedService<StartupReport>();
 
-        long bodyLimit = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.MaxRequestBodyBytes ?? new GatewayOptions().MaxRequestBodyBytes;
-        var probe = new GatewayOptions { MaxRequestBodyBytes = bodyLimit };
-        settings.Configure?.Invoke(probe);
+        // Kestrel's limits: the options as configured (section Gateway, then the CLI's settings).
+        var limits = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        settings.Configure?.Invoke(limits);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = probe.MaxRequestBodyBytes;
+            k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes; // 413 above it
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5)); // slow-drip bodies: 408
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.RequestHeadersTimeoutSeconds);
+            // Headers over Kestrel's 32 KiB total are answered 431.
             k.Listen(settings.Address, settings.Port);
         });
 

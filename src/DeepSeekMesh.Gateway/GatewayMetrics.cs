@@ -5,7 +5,7 @@ namespace DeepSeekMesh.Gateway;
 /// <summary>The gateway's own cost per token: time from a token's arrival from the grain to the moment its text is written and flushed.</summary>
 public sealed class GatewayMetrics
 {
-    long _tokens, _ticks, _requests;
+    long _tokens, _ticks, _requests, _frontendRetries;
 
     public void AddTokenProcessing(long ticks)
     {
@@ -16,6 +16,11 @@ public sealed class GatewayMetrics
     public void AddWrite(long ticks) => Interlocked.Add(ref _ticks, ticks);
 
     public void AddRequest() => Interlocked.Increment(ref _requests);
+
+    /// <summary>A choice started over on another frontend after its frontend failed.</summary>
+    public void AddFrontendRetry() => Interlocked.Increment(ref _frontendRetries);
+
+    public long FrontendRetries => Interlocked.Read(ref _frontendRetries);
 
     public long Tokens => Interlocked.Read(ref _tokens);
     public long Requests => Interlocked.Read(ref _requests);

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DeepSeekMesh.Contracts;
+using DeepSeekMesh.Gateway.Frontends;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.ServiceDefaults;
 using DeepSeekMesh.Text;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace DeepSeekMesh.Gateway;
@@ -15,9 +17,12 @@ namespace DeepSeekMesh.Gateway;
 /// (stop strings cut the text and end the grain call). Cancelling the token (the client left)
 /// cancels the grain call, which ends the sequence and frees its KV cache.
 /// </summary>
-public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, GatewayOptions options, GenAiServerMetrics? genAi = null)
+public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, GatewayOptions options, FrontendWatch watch, ILogger<Generation> logger,
+    GenAiServerMetrics? genAi = null)
 {
     readonly GenAiServerMetrics _genAi = genAi ?? GenAiServerMetrics.Default;
+    readonly FrontendRetryPolicy _retry = new() { MaxAttempts = options.FrontendAttempts };
+    readonly ILogger _logger = logger;
 
     /// <summary>
     /// Starts every choice and waits for each one's first event, so that a refused request (overloaded,
@@ -44,7 +49,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         return enumerators;
     }
 
-    static async ValueTask DisposeQuietly(IAsyncEnumerator<ChoiceEvent> e)
+    static async ValueTask DisposeQuietly<T>(IAsyncEnumerator<T> e)
     {
         try { await e.DisposeAsync(); } catch { /* already failed or cancelled */ }
     }
@@ -78,19 +83,87 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
             yield return item;
     }
 
-    async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string grainKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// One choice: attempts on completion grains until one completes. An attempt whose frontend failed
+    /// starts over on a fresh grain (another frontend) as <see cref="FrontendRetryPolicy"/> allows: a
+    /// non-streamed choice's events are held until its attempt completes, so it can always start over;
+    /// a streamed one only until its first event is out.
+    /// </summary>
+    async IAsyncEnumerable<ChoiceEvent> Run(GenerationJob job, int[] prompt, int index, int choice, string choiceKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var grain = grains.GetGrain<ICompletionGrain>(grainKey);
-        if (FrontendAffinity.KeyOf(prompt) is { } prefix) RequestContext.Set(FrontendAffinity.RequestContextKey, prefix); // session affinity: the frontend that holds this prefix
-                var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
-        var tokenizer = job.Model.Codec.Tokenizer;
-        int count = 0, cached = 0;
-        string? finish = null;
         var measured = _genAi.Begin(job.Model.Id, prompt.Length); // GenAI semconv: TTFT, time per output token, duration, usage
         try
         {
-            await using var tokens = grain.Generate(prompt, job.SamplingFor(choice), cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (await NextToken(tokens, measured))
+            for (int attempt = 0; ; attempt++)
+            {
+                var held = job.Stream ? null : new List<ChoiceEvent>();
+                bool delivered = false, retry = false;
+                await using (var events = Attempt(job, prompt, index, choice, FrontendRetryPolicy.GrainKey(choiceKey, attempt), measured, cancellationToken)
+                    .GetAsyncEnumerator(cancellationToken))
+                {
+                    while (true)
+                    {
+                        bool more;
+                        try
+                        {
+                            more = await events.MoveNextAsync();
+                        }
+                        catch (Exception e) when (_retry.ShouldRetry(e, attempt, delivered, cancellationToken))
+                        {
+                            metrics.AddFrontendRetry();
+                            _logger.LogWarning("choice {Choice} of {Request} failed on its frontend ({Error}); attempt {Attempt} of {Max} starts on a fresh grain",
+                                index, choiceKey, e.Message, attempt + 2, _retry.MaxAttempts);
+                            retry = true;
+                            break;
+                        }
+                        catch (Exception e)
+                        {
+                            measured.Fail(e);
+                            throw;
+                        }
+                        if (!more) break;
+                        if (held is not null)
+                        {
+                            held.Add(events.Current);
+                            continue;
+                        }
+                        delivered = true;
+                        yield return events.Current;
+                    }
+                }
+                if (!retry)
+                {
+                    foreach (var e in held ?? []) yield return e;
+                    yield break;
+                }
+                await Task.Delay(_retry.Delay(attempt), cancellationToken);
+            }
+        }
+        finally
+        {
+            measured.Fail(null); // no-op after Complete/Fail: the consumer left (cancelled) mid-stream
+        }
+    }
+
+    /// <summary>One attempt of a choice on the completion grain <paramref name="grainKey"/>; fails fast when its frontend is declared dead.</summary>
+    async IAsyncEnumerable<ChoiceEvent> Attempt(GenerationJob job, int[] prompt, int index, int choice, string grainKey, GenAiRequest measured,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<ICompletionGrain>(grainKey);
+        if (FrontendAffinity.KeyOf(prompt) is { } prefix) RequestContext.Set(FrontendAffinity.RequestContextKey, prefix); // session affinity: the frontend that holds this prefix
+        // Where the grain lives (this call activates it), so that its silo's death ends the attempt.
+        var silo = await grain.Silo().WaitAsync(SiloAnswerTimeout, cancellationToken);
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watched = watch.Watch(silo, lost);
+        var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
+        var tokenizer = job.Model.Codec.Tokenizer;
+        int count = 0, cached = 0;
+        string? finish = null;
+        var tokens = grain.Generate(prompt, job.SamplingFor(choice), lost.Token).GetAsyncEnumerator(lost.Token);
+        bool failed = true;
+        try
+        {
+            while (await NextToken(tokens, silo, lost.Token, cancellationToken))
             {
                 long start = Stopwatch.GetTimestamp();
                 var token = tokens.Current;
@@ -107,29 +180,46 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
                 metrics.AddTokenProcessing(Stopwatch.GetTimestamp() - start);
                 if (finish is not null) measured.Complete();
                 yield return new ChoiceEvent(index, delta, logprob, finish, count, cached);
-                if (finish is not null) yield break; // disposing the grain enumerator ends the sequence (a stop string cut it)
+                if (finish is not null)
+                {
+                    failed = false;
+                    yield break; // disposing the grain enumerator ends the sequence (a stop string cut it)
+                }
             }
+            failed = false;
             measured.Complete();
             // The grain ended without a finish reason (it should not): close the text.
             yield return new ChoiceEvent(index, text.Finish(), null, "stop", count, cached);
         }
         finally
         {
-            measured.Fail(null); // no-op after Complete/Fail: the consumer left (cancelled) mid-stream
+            // Disposing tells the grain to end the sequence; after a failure its silo may be gone, and the call would wait for Orleans' response timeout.
+            if (failed && !cancellationToken.IsCancellationRequested) _ = DisposeQuietly(tokens);
+            else await tokens.DisposeAsync();
         }
     }
 
-    /// <summary>The grain stream's next token; a failure is recorded (error.type) before it propagates.</summary>
-    static async ValueTask<bool> NextToken(IAsyncEnumerator<SampledToken> tokens, GenAiRequest measured)
+    /// <summary>How long a completion grain may take to say where it lives (the call that activates it).</summary>
+    static readonly TimeSpan SiloAnswerTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The grain stream's next token. The wait ends when <paramref name="lost"/> is cancelled (the frontend died)
+    /// even if the call itself would not; that, and a call that failed with its silo, is a <see cref="FrontendLostException"/>.
+    /// </summary>
+    static async ValueTask<bool> NextToken(IAsyncEnumerator<SampledToken> tokens, string silo, CancellationToken lost, CancellationToken requestAborted)
     {
         try
         {
-            return await tokens.MoveNextAsync();
+            var next = tokens.MoveNextAsync();
+            return next.IsCompleted ? next.Result : await next.AsTask().WaitAsync(lost);
         }
-        catch (Exception e)
+        catch (OperationCanceledException e) when (lost.IsCancellationRequested && !requestAborted.IsCancellationRequested)
         {
-            measured.Fail(e);
-            throw;
+            throw new FrontendLostException(silo, e);
+        }
+        catch (Exception e) when (e is not (FrontendLostException or CompletionRejectedException or OperationCanceledException) && FrontendRetryPolicy.IsFrontendFailure(e))
+        {
+            throw new FrontendLostException(silo, e); // the call failed with its silo (dropped connection, silo unavailable)
         }
     }
 
@@ -159,6 +249,8 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
             CompletionRejection.InvalidRequest => ApiException.BadRequest(r.Message, r.Parameter, "invalid_value"),
             _ => new ApiException(503, $"No frontend could serve the request: {r.Message}", "server_error", null, "service_unavailable") { RetryAfterSeconds = 1 },
         },
+        FrontendLostException lost => new ApiException(503, $"The frontend serving this request failed ({lost.Message}) after part of the answer was sent; please retry the request.",
+            "server_error", null, "frontend_lost") { RetryAfterSeconds = 1 },
         OperationCanceledException => null,
         SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException =>
             new ApiException(503, $"The cluster is unavailable: {e.Message}", "server_error", null, "service_unavailable") { RetryAfterSeconds = 1 },

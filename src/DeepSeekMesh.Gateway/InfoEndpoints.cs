@@ -122,6 +122,7 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
             w.WriteNumber("tokens_streamed", metrics.Tokens);
             w.WriteNumber("pipeline_us_per_token", Math.Round(metrics.MicrosecondsPerToken, 2));
             w.WriteNumber("pipeline_us_total", Math.Round(metrics.MicrosecondsTotal, 1));
+            w.WriteNumber("frontend_retries", metrics.FrontendRetries);
             w.WriteEndObject();
             w.WriteEndObject();
         });

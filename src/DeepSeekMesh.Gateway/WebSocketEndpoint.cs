@@ -62,7 +62,7 @@ public sealed class WebSocketEndpoint(ServedModel model, ServingCompletion servi
         var doc = CompletionEndpoints.ParseJson(message);
         GenerationJob job;
         using (doc)
-            job = RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest).Validate(model, _options);
+            job = (RequestReader.Read(doc.RootElement, ProtocolJson.Default.ChatCompletionRequest) with { Stream = true }).Validate(model, _options); // delivered as generated
         var stream = await serving.StartAsync(context, job, "chatcmpl-", ct);
         var chat = new ServingChat(stream);
         var finish = new string?[job.Choices];

@@ -53,6 +53,16 @@ public sealed class SiloProcesses : IAsyncDisposable
         return silo;
     }
 
+    /// <summary>A `dsmesh gateway` process of the cluster on a free HTTP port (<see cref="SiloProcess.HttpPort"/>); listed with the silos, killed with them.</summary>
+    public SiloProcess StartGateway(string model, string clustering, string clusterId)
+    {
+        int port = FreePort();
+        var gateway = SiloProcess.Launch("gateway", siloPort: 0, gatewayPort: 0, httpPort: port,
+            ["gateway", "--model", model, "--port", port.ToString(), "--cluster-id", clusterId, .. clustering.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+        _silos.Add(gateway);
+        return gateway;
+    }
+
     public async Task ConnectAsync(Action<IClientBuilder> clustering, string clusterId)
     {
         ClusterId = clusterId;
@@ -126,28 +136,35 @@ public sealed class SiloProcess : IDisposable
     readonly Process _process;
     readonly StringBuilder _log = new();
 
-    SiloProcess(Process process, string role, int siloPort, int gatewayPort)
+    SiloProcess(Process process, string role, int siloPort, int gatewayPort, int httpPort)
     {
         _process = process;
         Role = role;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
+        HttpPort = httpPort;
     }
 
     public string Role { get; }
     public int SiloPort { get; }
     public int GatewayPort { get; }
+    /// <summary>A `dsmesh gateway`'s HTTP port (0 for silos).</summary>
+    public int HttpPort { get; }
     public bool HasExited => _process.HasExited;
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static SiloProcess Start(string role, string model, int siloPort, int gatewayPort, string clustering, string clusterId)
-    {
-        var info = DsmeshProcess.StartInfo([
+    public static SiloProcess Start(string role, string model, int siloPort, int gatewayPort, string clustering, string clusterId) =>
+        Launch(role, siloPort, gatewayPort, httpPort: 0, [
             "silo", "--role", role, "--model", model, "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
             "--cluster-id", clusterId, "--threads", "1", .. clustering.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+
+    /// <summary>`dotnet dsmesh.dll args…` with its output collected in <see cref="Log"/>.</summary>
+    public static SiloProcess Launch(string role, int siloPort, int gatewayPort, int httpPort, IEnumerable<string> args)
+    {
+        var info = DsmeshProcess.StartInfo(args);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
-        var silo = new SiloProcess(new Process { StartInfo = info }, role, siloPort, gatewayPort);
+        var silo = new SiloProcess(new Process { StartInfo = info }, role, siloPort, gatewayPort, httpPort);
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.Start();

@@ -19,6 +19,17 @@ public static class TestModels
         return dir;
     });
 
+    static readonly Lazy<string> TinyWithTokenizerPreset = new(() =>
+    {
+        var dir = Scratch.Named("silo-tests-tiny-tokenizer");
+        if (!File.Exists(Path.Combine(dir, "config.json")))
+            ModelPreset.WriteDemo(dir, "tiny", seed: 7, RepoPaths.TokenizerDirectory);
+        return dir;
+    });
+
+    /// <summary>The tiny preset with DeepSeek-V3's real tokenizer (its vocabulary size): a model `dsmesh gateway` can serve.</summary>
+    public static string TinyWithTokenizer => TinyWithTokenizerPreset.Value;
+
     static readonly Lazy<string> V3TopologyPreset = new(() =>
     {
         var dir = Scratch.Named("silo-tests-v3");

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DeepSeekMesh.Gateway.Serving;
@@ -9,7 +10,8 @@ namespace DeepSeekMesh.Gateway.Serving;
 /// <see cref="ApiException"/> before anything is written — and hands back the stream that the JSON,
 /// SSE and WebSocket writers consume.
 /// </summary>
-public sealed class ServingCompletion(Generation generation, GatewayMetrics metrics, TokenRateLimits tokenLimits, IOptions<GatewayOptions> options)
+public sealed class ServingCompletion(Generation generation, GatewayMetrics metrics, TokenRateLimits tokenLimits, IOptions<GatewayOptions> options,
+    ILogger<ServingCompletion> logger)
 {
     /// <param name="idPrefix">"chatcmpl-" or "cmpl-", as OpenAI names its objects.</param>
     public async Task<ServingStream> StartAsync(HttpContext context, GenerationJob job, string idPrefix, CancellationToken cancellationToken)
@@ -19,6 +21,6 @@ public sealed class ServingCompletion(Generation generation, GatewayMetrics metr
         var id = idPrefix + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var started = await generation.StartAsync(job, id, cancellationToken);
-        return new ServingStream(job, id, created, started, options.Value);
+        return new ServingStream(job, id, created, started, options.Value, logger);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using DeepSeekMesh.Gateway.Protocol;
 
 namespace DeepSeekMesh.Gateway.Serving;
@@ -7,7 +8,7 @@ namespace DeepSeekMesh.Gateway.Serving;
 /// One admitted, started request: its id, creation time and job, and its choices' events. Consumed
 /// once, either as events (<see cref="EventsAsync"/>: SSE and WebSocket) or collected (<see cref="CollectAsync"/>: JSON).
 /// </summary>
-public sealed class ServingStream(GenerationJob job, string id, long created, IAsyncEnumerator<ChoiceEvent>[] started, GatewayOptions options)
+public sealed class ServingStream(GenerationJob job, string id, long created, IAsyncEnumerator<ChoiceEvent>[] started, GatewayOptions options, ILogger logger)
 {
     public GenerationJob Job => job;
     public string Id => id;
@@ -34,9 +35,15 @@ public sealed class ServingStream(GenerationJob job, string id, long created, IA
             {
                 more = await events.MoveNextAsync();
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && Generation.Map(e, options) is { } api)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                failure = api;
+                // After the response started, even a bug ends the stream with an error event rather than a cut connection.
+                failure = Generation.Map(e, options);
+                if (failure is null)
+                {
+                    logger.LogError(e, "request {Id} failed after its response started", id);
+                    failure = new ApiException(500, "The server had an error while processing your request.", "server_error", null, "internal_error");
+                }
             }
             if (failure is not null)
             {

@@ -23,8 +23,8 @@ public sealed class Block(RmsNorm attnNorm, Mla attn, RmsNorm ffnNorm, IFeedForw
     public Tensor Forward(Tensor x, ForwardBatch batch, Tensor cos, Tensor sin) // [T, hidden] -> [T, hidden]
     {
         using var scope = NewDisposeScope();
-        x = x + attn.Forward(attnNorm.Forward(x), batch, cos, sin); // [T, hidden]
-        x = x + ffn.Forward(ffnNorm.Forward(x)); // [T, hidden]
+        x = x.add(attn.Forward(attnNorm.Forward(x), batch, cos, sin), Scalars.One); // [T, hidden] (a held alpha: see Scalars)
+        x = x.add(ffn.Forward(ffnNorm.Forward(x)), Scalars.One); // [T, hidden]
         return x.MoveToOuterDisposeScope();
     }
 

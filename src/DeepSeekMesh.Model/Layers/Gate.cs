@@ -40,7 +40,7 @@ public sealed class Gate : IRouter
         using var scope = NewDisposeScope();
         long T = x.shape[0];
         var scores = F.linear(x.to(ScalarType.Float32), _weight).sigmoid(); // [T, E] f32
-        var biased = scores + _bias; // [T, E]
+        var biased = scores.add(_bias, Scalars.One); // [T, E] (a held alpha: see Scalars)
         if (_c.NGroup > 1)
         {
             var grouped = biased.view(T, _c.NGroup, -1); // [T, G, E/G]

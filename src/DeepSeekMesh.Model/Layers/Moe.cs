@@ -40,7 +40,7 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
         var gate = cat(routes.Select(r => r.Weights).ToList(), 0); // [N]
         var routed = zeros(x.shape, ScalarType.Float32, x.device); // [T, hidden] f32
         routed.index_add_(0, rows, outputs.to(ScalarType.Float32) * gate.unsqueeze(1), Scalars.One); // [T, hidden]: scattered once
-        return (routed + y).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden]
+        return routed.add(y, Scalars.One).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden] (a held alpha: see Scalars)
     }
 
     public void Dispose()

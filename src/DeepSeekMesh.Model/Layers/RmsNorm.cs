@@ -16,7 +16,9 @@ public sealed class RmsNorm(Tensor weight, double eps) : IDisposable
         using var scope = NewDisposeScope();
         var x32 = x.to(ScalarType.Float32); // [..., dim]
         var variance = x32.square().mean([-1], keepdim: true); // [..., 1]
-        return (x32 * (variance + _eps).rsqrt() * weight).to(x.dtype).MoveToOuterDisposeScope(); // [..., dim]
+        // add(eps, alpha) with a held alpha: `variance + _eps` is add(_eps, 1), whose temporary alpha Scalar can be
+        // finalized while libtorch reads it (seen in a soak: "Expected false to be true" from Scalar::toFloat here).
+        return (x32 * variance.add(_eps, Scalars.One).rsqrt() * weight).to(x.dtype).MoveToOuterDisposeScope(); // [..., dim]
     }
 
     public void Dispose()

@@ -5,6 +5,7 @@ using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
 using Orleans.GrainDirectory;
+using Orleans.Runtime;
 using Orleans.Placement;
 
 namespace DeepSeekMesh.Silo.Frontend;
@@ -21,8 +22,10 @@ namespace DeepSeekMesh.Silo.Frontend;
 [PreferLocalPlacement]
 [GrainType("dsm-completion")]
 [GrainDirectory(GrainDirectoryName = Hosting.MeshSiloBuilderExtensions.CompletionDirectory)]
-public sealed class CompletionGrain(MeshFrontend frontend) : Grain, ICompletionGrain
+public sealed class CompletionGrain(MeshFrontend frontend, ILocalSiloDetails silo) : Grain, ICompletionGrain
 {
+    public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToParsableString());
+
     public async IAsyncEnumerable<SampledToken> Generate(int[] prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
