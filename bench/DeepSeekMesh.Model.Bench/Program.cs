@@ -167,6 +167,12 @@ static void Profile(string directory, ScalarType weights, int batch, int steps)
     });
     foreach (var (what, seconds) in times.OrderByDescending(t => t.Value))
         Console.WriteLine($"  {what,-66} {seconds / steps * 1e3,8:F2} ms/step");
+    double bandwidth = 0;
+    OnNewThread(() => bandwidth = Bandwidth());
+    long active = ParameterCounts.ActivePerToken(config) * (weights == ScalarType.Float32 ? 4 : 2);
+    double step = times["(whole step)"] / steps;
+    Console.WriteLine($"  read bandwidth now (sum over 512 MB, best of 6): {bandwidth:F1} GB/s; active weights {active / 1e6:F0} MB per token"
+        + (batch == 1 ? $" -> {active / step / 1e9:F1} GB/s effective = {active / step / 1e9 / bandwidth:P0} of the bandwidth roofline" : ""));
     foreach (var c in caches) c.Dispose();
     foreach (var a in attention) a.Dispose();
     foreach (var f in ffn) f.Dispose();
@@ -231,6 +237,20 @@ static void OnNewThread(Action run)
     var t = new Thread(() => run());
     t.Start();
     t.Join();
+}
+
+/// <summary>Read bandwidth now: the best of six sums over 512 MB (as <c>dsmesh bench</c> measures it).</summary>
+static double Bandwidth()
+{
+    using var data = ones(128L << 20, ScalarType.Float32);
+    double best = double.MaxValue;
+    for (int i = 0; i < 6; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        using var sum = data.sum();
+        best = Math.Min(best, clock.Elapsed.TotalSeconds);
+    }
+    return (128L << 20) * 4 / best / 1e9;
 }
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
