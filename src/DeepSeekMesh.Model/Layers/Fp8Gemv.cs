@@ -155,18 +155,40 @@ public static unsafe class Fp8Gemv
         for (; c < count; c++) destination[c] = ToFloat(codes[c]) * scale;
     }
 
-    /// <summary>Dequantizes rows [0, rows) of codes [rows, cols] into fp32 (parallel over rows).</summary>
-    public static void Dequantize(byte* codes, float* scales, int* scaleRow, int scaleCols, int blockCols, int rows, int cols, float* destination)
+    /// <summary>Dequantizes codes [rows, cols] into fp32 (parallel over rows).</summary>
+    public static void Dequantize(byte* codes, float* scales, int* scaleRow, int scaleCols, int blockCols, int rows, int cols, float* destination) =>
+        ForRows(rows, cols, o =>
+        {
+            float* s = scales + (long)scaleRow[o] * scaleCols;
+            for (int c0 = 0, b = 0; c0 < cols; c0 += blockCols, b++)
+                Widen(codes + (long)o * cols + c0, s[b], destination + (long)o * cols + c0, Math.Min(blockCols, cols - c0));
+        });
+
+    /// <summary>Dequantizes codes [rows, cols] into bf16 (rounded to nearest even), one fp32 block at a time on the stack: no fp32 copy of the matrix.</summary>
+    public static void DequantizeBf16(byte* codes, float* scales, int* scaleRow, int scaleCols, int blockCols, int rows, int cols, ushort* destination) =>
+        ForRows(rows, cols, o =>
+        {
+            float* s = scales + (long)scaleRow[o] * scaleCols;
+            float* block = stackalloc float[blockCols];
+            for (int c0 = 0, b = 0; c0 < cols; c0 += blockCols, b++)
+            {
+                int width = Math.Min(blockCols, cols - c0);
+                Widen(codes + (long)o * cols + c0, s[b], block, width);
+                Weights.Bf16Conversion.Narrow(block, destination + (long)o * cols + c0, width);
+            }
+        });
+
+    static void ForRows(int rows, int cols, Action<int> row)
     {
         int parts = (int)Math.Clamp((long)rows * cols / (1L << 20), 1, Environment.ProcessorCount);
+        if (parts == 1)
+        {
+            for (int o = 0; o < rows; o++) row(o);
+            return;
+        }
         Parallel.For(0, parts, p =>
         {
-            for (int o = rows * p / parts, end = rows * (p + 1) / parts; o < end; o++)
-            {
-                float* s = scales + (long)scaleRow[o] * scaleCols;
-                for (int c0 = 0, b = 0; c0 < cols; c0 += blockCols, b++)
-                    Widen(codes + (long)o * cols + c0, s[b], destination + (long)o * cols + c0, Math.Min(blockCols, cols - c0));
-            }
+            for (int o = rows * p / parts, end = rows * (p + 1) / parts; o < end; o++) row(o);
         });
     }
 }
