@@ -50,6 +50,8 @@ public sealed class CliTests
         Assert.Equal(0, code);
         Assert.Contains("FP8 E4M3, 128x128 block scales", stdout);
         Assert.Contains("KV cache         960 bytes per token in f32", stdout);
+        // FP8 stays FP8: an expert holds its checkpoint bytes (98,328) plus a 4-byte scale-row index per output row.
+        Assert.Contains("expert resident  fp8 100,376, bf16 196,608, f32 393,216 bytes each", stdout);
     }
 
     [Fact]

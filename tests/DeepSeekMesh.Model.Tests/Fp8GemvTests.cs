@@ -95,6 +95,12 @@ public sealed class Fp8GemvTests
         using var ops = linear.Fp8.DequantizeWithTensorOps(ScalarType.Float32);
         Assert.Equal(TensorData.ToArray<float>(w), TensorData.ToArray<float>(kernel));
         Assert.Equal(TensorData.ToArray<float>(w), TensorData.ToArray<float>(ops));
+        // bf16 (what --weights bf16 makes of an FP8 checkpoint): the kernel rounds like libtorch.
+        using var kernel16 = linear.Fp8.Dequantize(ScalarType.BFloat16);
+        using var ops16 = linear.Fp8.DequantizeWithTensorOps(ScalarType.BFloat16);
+        using var reference16 = w.to(ScalarType.BFloat16);
+        Assert.Equal(TensorData.ToArray<ushort>(reference16), TensorData.ToArray<ushort>(kernel16));
+        Assert.Equal(TensorData.ToArray<ushort>(reference16), TensorData.ToArray<ushort>(ops16));
     }
 
     [Fact]

@@ -53,9 +53,8 @@ public sealed class Fp8Weight : IDisposable
                 (int)Scales.shape[1], BlockCols, (int)rows, (int)cols, (float*)TensorData.Pointer(destination));
             return;
         }
-        using var wide = empty([rows, cols], ScalarType.Float32);
-        DequantizeInto(wide);
-        Bf16Conversion.Narrow((float*)TensorData.Pointer(wide), (ushort*)TensorData.Pointer(destination), rows * cols);
+        Fp8Gemv.DequantizeBf16(TensorData.Pointer(Codes), (float*)TensorData.Pointer(Scales), (int*)TensorData.Pointer(ScaleRow),
+            (int)Scales.shape[1], BlockCols, (int)rows, (int)cols, (ushort*)TensorData.Pointer(destination));
     }
 
     /// <summary>The same with tensor ops on the weight's device (CUDA, or a CPU without AVX2): decode through the 256-value table, then scale by block.</summary>
