@@ -67,13 +67,25 @@ public sealed class RouterGrain(ModelStore store, SiloActivity activity) : Grain
         return Task.FromResult(new Routing { Tokens = rows.Rows, TopK = (int)indices.shape[1], Weights = w, Indices = ids });
     }
 
+    /// <summary>
+    /// Sends the counts to the stats grain WITHOUT awaiting it in this grain's turn: a timer's turn
+    /// holds the router, and the stats grain may live on a silo that just died, whose address Orleans
+    /// keeps retrying for seconds — the engine, blocked on <see cref="Route"/>, would stop every
+    /// sequence meanwhile (seen under kill -9 of an expert silo). A lost report only ages the load window.
+    /// </summary>
     Task Report()
     {
         if (!_dirty) return Task.CompletedTask;
         var report = new ExpertLoadReport { Layer = _layer, Tokens = _counts };
         _counts = new long[_counts.Length];
         _dirty = false;
-        return GrainFactory.GetGrain<IExpertStatsGrain>(store.Options.EffectiveModelId).Report(report);
+        var stats = GrainFactory.GetGrain<IExpertStatsGrain>(store.Options.EffectiveModelId);
+        _ = Task.Run(async () =>
+        {
+            try { await stats.Report(report); }
+            catch (Exception) { } // the next period's report carries on
+        });
+        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

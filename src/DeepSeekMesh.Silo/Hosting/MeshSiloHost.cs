@@ -43,7 +43,11 @@ public static class MeshSiloHost
                 o.ClusterId = settings.ClusterId;
                 o.ServiceId = settings.ServiceId;
             });
-            silo.ConfigureEndpoints(settings.Address, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+            // Clients (the gateway) talk only to completion grains, which live on frontends: an expert silo
+            // opens no client gateway, so a client never routes a request through a silo that scaling or a
+            // failure may take away (a request sent through a gateway that dies is lost until its timeout).
+            int gatewayPort = settings.Mesh.Role == SiloRole.Expert ? 0 : settings.GatewayPort;
+            silo.ConfigureEndpoints(settings.Address, settings.SiloPort, gatewayPort, listenOnAnyHostAddress: false);
             if (settings.Tls is { } tls) silo.UseTls(tls.Configure);
             // Silos advertise the machine's IP by default; pin the address we were given (loopback on one machine).
             silo.Services.PostConfigure<EndpointOptions>(o => o.AdvertisedIPAddress = settings.Address);
