@@ -29,15 +29,18 @@ IResourceBuilder<ProjectResource> Silo(string name, string role, int index)
 {
     int siloPort = mesh.SiloPortBase + index, clientPort = mesh.OrleansGatewayPortBase + index;
     var silo = builder.AddProject<Projects.DeepSeekMesh_Cli>(name)
-        .WithArgs("silo", "--role", role, "--model", modelDirectory, "--silo-port", siloPort, "--gateway-port", clientPort,
+        .WithArgs("silo", "--role", role, "--model", modelDirectory, "--silo-port", siloPort,
             "--cluster-id", mesh.ClusterId, "--threads", mesh.Threads)
         // Orleans speaks TCP on pinned ports, not through the orchestrator's proxy.
         .WithEndpoint(name: "orleans-silo", port: siloPort, targetPort: siloPort, scheme: "tcp", isProxied: false)
-        .WithEndpoint(name: "orleans-gateway", port: clientPort, targetPort: clientPort, scheme: "tcp", isProxied: false)
         // ServiceDefaults' management endpoint: /health (joined the cluster, model loaded), /alive, /metrics.
         .WithHttpEndpoint(name: "management", env: "Management__Port")
         .WithEnvironment("Telemetry__Prometheus", "true")
         .WithHttpHealthCheck("/health", endpointName: "management");
+    // Only frontends open a client gateway (the gateway reaches completion grains there; expert silos open none).
+    if (role != "expert")
+        silo.WithArgs("--gateway-port", clientPort)
+            .WithEndpoint(name: "orleans-gateway", port: clientPort, targetPort: clientPort, scheme: "tcp", isProxied: false);
     if (!string.IsNullOrWhiteSpace(mesh.ModelId)) silo.WithArgs("--model-id", mesh.ModelId);
     if (index > 0) silo.WithArgs("--primary", $"127.0.0.1:{mesh.SiloPortBase}");
     if (demoModel is not null) silo.WaitForCompletion(demoModel);

@@ -187,10 +187,13 @@ async function checkRender(name, expect) {
     const verbs = new Set(bound.flatMap((r) => (r?.rules || []).filter((x) => x.resources?.includes("pods") && x.apiGroups?.includes("")).flatMap((x) => x.verbs)));
     check(["get", "list", "watch", "patch"].every((v) => verbs.has(v)), `${where}: service account ${sa} may get/list/watch/patch pods (has ${[...verbs]})`);
     const ports = Object.fromEntries(c.ports.map((p) => [p.name, p.containerPort]));
-    check(String(ports.silo) === argValue(c.args, "--silo-port") && String(ports["orleans-gw"]) === argValue(c.args, "--gateway-port"), `${where}: container ports = --silo-port/--gateway-port`);
+    if (role === "expert")
+      check(String(ports.silo) === argValue(c.args, "--silo-port") && ports["orleans-gw"] === undefined && argValue(c.args, "--gateway-port") === undefined, `${where}: container port = --silo-port, no client gateway (clients reach frontends only)`);
+    else
+      check(String(ports.silo) === argValue(c.args, "--silo-port") && String(ports["orleans-gw"]) === argValue(c.args, "--gateway-port"), `${where}: container ports = --silo-port/--gateway-port`);
     for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"])
       check(c[probe]?.tcpSocket && ports[c[probe].tcpSocket.port] !== undefined, `${where}: ${probe} is a TCP probe on a declared port`);
-    check(c.readinessProbe?.tcpSocket?.port === "orleans-gw", `${where}: ready when the Orleans client gateway port accepts`);
+    check(c.readinessProbe?.tcpSocket?.port === (role === "expert" ? "silo" : "orleans-gw"), `${where}: ready when the ${role === "expert" ? "silo" : "Orleans client gateway"} port accepts`);
     checkPodSecurity(where, spec);
     checkModelAndTmp(where, spec, c, expect);
     checkDevice(where, c, expect);
@@ -261,7 +264,8 @@ async function checkRender(name, expect) {
       check(p.backend.service.name === gateway.metadata.name + "" && of(docs, "Service").some((s) => s.metadata.name === p.backend.service.name), `${name}: Ingress routes to the gateway Service`);
   const policies = of(docs, "NetworkPolicy");
   if (expect.networkPolicy !== false) {
-    const siloPorts = new Set([Number(argValue(silos[0].spec.template.spec.containers[0].args, "--silo-port")), Number(argValue(silos[0].spec.template.spec.containers[0].args, "--gateway-port"))]);
+    const frontendArgs = silos.map((d) => d.spec.template.spec.containers[0].args).find((a) => argValue(a, "--gateway-port") !== undefined) ?? [];
+    const siloPorts = new Set([Number(argValue(silos[0].spec.template.spec.containers[0].args, "--silo-port")), Number(argValue(frontendArgs, "--gateway-port"))]);
     for (const d of silos) {
       const ps = policies.filter((p) => matches(p.spec.podSelector.matchLabels, d.spec.template.metadata.labels));
       check(ps.length > 0, `${name}: a NetworkPolicy covers ${d.metadata.name}`);

@@ -263,8 +263,10 @@ spec:
             - $(POD_IP)
             - --silo-port
             - {{ $v.orleans.siloPort | quote }}
+            {{- if ne .role "expert" }}
             - --gateway-port
             - {{ $v.orleans.gatewayPort | quote }}
+            {{- end }}
             - --redis
             - $(DSMESH_REDIS)
             - --cluster-id
@@ -341,16 +343,19 @@ spec:
             - name: silo
               containerPort: {{ $v.orleans.siloPort }}
               protocol: TCP
+            {{- if ne .role "expert" }}
             - name: orleans-gw
               containerPort: {{ $v.orleans.gatewayPort }}
               protocol: TCP
+            {{- end }}
             {{- if and $v.metrics.enabled $v.metrics.siloPort }}
             - name: metrics
               containerPort: {{ $v.metrics.siloPort }}
               protocol: TCP
             {{- end }}
-          # No HTTP listener in silos: TCP probes. The silo port opens while the silo starts;
-          # the client gateway port is what the gateway pods connect to.
+          # No HTTP listener in silos: TCP probes. The silo port opens while the silo starts; a
+          # frontend's client gateway port (what the gateway pods connect to) once it has joined.
+          # Expert silos open no client gateway (clients only reach frontends): ready on the silo port.
           startupProbe:
             tcpSocket:
               port: silo
@@ -361,7 +366,7 @@ spec:
             {{- toYaml $v.siloProbes.liveness | nindent 12 }}
           readinessProbe:
             tcpSocket:
-              port: orleans-gw
+              port: {{ if eq .role "expert" }}silo{{ else }}orleans-gw{{ end }}
             {{- toYaml $v.siloProbes.readiness | nindent 12 }}
           resources:
             {{- toYaml $pool.resources | nindent 12 }}

@@ -20,7 +20,7 @@ public static class SiloCommand
         var model = new Option<DirectoryInfo>("--model") { Description = "HuggingFace model directory (config.json + *.safetensors)", Required = true };
         var modelId = new Option<string?>("--model-id") { Description = "model name in metrics and stats (default: the directory's name)" };
         var siloPort = new Option<int>("--silo-port") { Description = "silo-to-silo port", DefaultValueFactory = _ => 11111 };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "client gateway port", DefaultValueFactory = _ => 30000 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "client gateway port (frontend and all roles; an expert silo opens none: clients reach frontends only)", DefaultValueFactory = _ => 30000 };
         var address = new Option<string>("--address") { Description = "IP address to listen on and advertise", DefaultValueFactory = _ => "127.0.0.1" };
         var primary = new Option<string?>("--primary") { Description = "development clustering: the primary silo's HOST:PORT (default: this silo is the primary)" };
         var redis = new Option<string?>("--redis") { Description = "Redis membership: StackExchange.Redis connection string (e.g. 127.0.0.1:6379)" };
