@@ -56,17 +56,26 @@ public sealed class InfoEndpoints(ServedModel model, IGrainFactory grains, MeshR
     {
         string? problem = null;
         int silos = 0;
-        try
+        // Up to three asks, 250 ms apart: a request that went out through a frontend's client gateway
+        // just as it died is rejected, and the client moves to another gateway once it has marked that
+        // one dead. One live frontend keeps the gateway ready.
+        for (int attempt = 1; attempt <= 3; attempt++)
         {
-            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(ClusterTimeout, context.RequestAborted);
-            silos = hosts.Count;
-            var described = await reports.DescribeAsync(hosts.Keys, context.RequestAborted);
-            if (silos == 0) problem = "no active silo in the cluster";
-            else if (described.Count == silos && described.Values.All(r => r.Engine is null)) problem = "no frontend silo: no silo in the cluster runs an engine";
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
-        {
-            problem = $"cluster unreachable: {e.GetType().Name}: {e.Message}";
+            if (attempt > 1) await Task.Delay(250, context.RequestAborted);
+            problem = null;
+            try
+            {
+                var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(ClusterTimeout, context.RequestAborted);
+                silos = hosts.Count;
+                var described = await reports.DescribeAsync(hosts.Keys, context.RequestAborted);
+                if (silos == 0) problem = "no active silo in the cluster";
+                else if (described.Count == silos && described.Values.All(r => r.Engine is null)) problem = "no frontend silo: no silo in the cluster runs an engine";
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                problem = $"cluster unreachable: {e.GetType().Name}: {e.Message}";
+            }
         }
         await Json.WriteAsync(context, w =>
         {

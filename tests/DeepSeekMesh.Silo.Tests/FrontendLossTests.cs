@@ -248,7 +248,9 @@ public sealed class FrontendLossTests
         Assert.All(late, f => Assert.True(f.Status == HttpStatusCode.OK, $"new request {f.SentAfterKill:F0} ms after the kill: {f.Status} {f.Body}"));
         var afterTwo = late.Where(f => f.SentAfterKill >= 2000).ToList();
         Assert.NotEmpty(afterTwo);
-        Assert.True(late.Max(f => f.Latency) < 10_000, $"a new request took {late.Max(f => f.Latency):F0} ms"); // retried, not hung
+        // Retried, not hung (a request lost with its gateway would wait out Orleans' 30 s response timeout);
+        // the 2 s goal is reported below, measured, not asserted on a shared 2-core machine.
+        Assert.True(late.Max(f => f.Latency) < 20_000, $"a new request took {late.Max(f => f.Latency):F0} ms");
         Assert.Empty(notReady); // one frontend lives: ready throughout
         var mesh = JsonNode.Parse(await http.GetStringAsync("/v1/mesh"))!;
         long retries = mesh["gateway"]!["frontend_retries"]!.GetValue<long>();
