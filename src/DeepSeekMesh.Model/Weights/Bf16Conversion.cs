@@ -13,25 +13,21 @@ public static unsafe class Bf16Conversion
 
     public static bool Supported => Avx2.IsSupported;
 
-    public static void Widen(ushort* source, float* destination, long count)
-    {
-        int pieces = (int)((count + PieceElements - 1) / PieceElements);
-        if (pieces <= 1) WidenPiece(source, destination, count);
-        else Parallel.For(0, pieces, p =>
-        {
-            long first = p * PieceElements;
-            WidenPiece(source + first, destination + first, Math.Min(PieceElements, count - first));
-        });
-    }
+    public static void Widen(ushort* source, float* destination, long count) =>
+        InPieces(count, (first, n) => WidenPiece(source + first, destination + first, n));
 
-    public static void Narrow(float* source, ushort* destination, long count)
+    public static void Narrow(float* source, ushort* destination, long count) =>
+        InPieces(count, (first, n) => NarrowPiece(source + first, destination + first, n));
+
+    /// <summary>Runs <paramref name="piece"/>(first, count) over [0, count) in pieces of 1M elements, in parallel when there are several.</summary>
+    static void InPieces(long count, Action<long, long> piece)
     {
         int pieces = (int)((count + PieceElements - 1) / PieceElements);
-        if (pieces <= 1) NarrowPiece(source, destination, count);
+        if (pieces <= 1) piece(0, count);
         else Parallel.For(0, pieces, p =>
         {
             long first = p * PieceElements;
-            NarrowPiece(source + first, destination + first, Math.Min(PieceElements, count - first));
+            piece(first, Math.Min(PieceElements, count - first));
         });
     }
 
