@@ -13,7 +13,8 @@ public static class ExpertRoutes
     /// The grouping is computed on the device (a stable sort of the chosen experts); the host reads
     /// the sorted expert ids once — the layer's one copy — and each route is a slice of the sorted rows.
     /// </summary>
-    public static IReadOnlyList<ExpertRoute> Group(Tensor indices, Tensor weights) // [T, k] int64, [T, k]
+    /// <returns>The routes, and the rows and weights of every (token, expert) pair in expert order (the routes' slices, whole).</returns>
+    public static (IReadOnlyList<ExpertRoute> Routes, Tensor Rows, Tensor Weights) Group(Tensor indices, Tensor weights) // [T, k] int64, [T, k]
     {
         long T = indices.shape[0], k = indices.shape[1];
         var (experts, slots) = indices.reshape(-1).sort(stable: true); // [T·k] ascending, [T·k] slot of each
@@ -26,6 +27,6 @@ public static class ExpertRoutes
             for (end = start + 1; end < sorted.Length && sorted[end] == sorted[start]; end++) { }
             routes.Add(new ExpertRoute((int)sorted[start], rows.narrow(0, start, end - start), slotWeights.narrow(0, start, end - start))); // [n], [n]
         }
-        return routes;
+        return (routes, rows, slotWeights); // per expert; [T·k], [T·k]
     }
 }

@@ -23,8 +23,7 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
     {
         using var scope = NewDisposeScope();
         var (weights, indices) = router.Route(x); // [T, k], [T, k]
-        var routes = ExpertRoutes.Group(indices, weights); // per distinct expert: its rows and weights
-        var rows = cat(routes.Select(r => r.Rows).ToList(), 0); // [N] token of each (token, expert) pair, by expert
+        var (routes, rows, gate) = ExpertRoutes.Group(indices, weights); // per distinct expert; [N] token and [N] gate weight of each (token, expert) pair, by expert
         var gathered = x.index_select(0, rows); // [N, hidden]: gathered once
         var work = new ExpertWork[routes.Count];
         long first = 0;
@@ -37,7 +36,6 @@ public sealed class Moe(int layer, IRouter router, Mlp? shared, IExpertExecutor 
         var pending = experts.Start(layer, work);
         var y = shared?.Forward(x) ?? zeros_like(x); // [T, hidden]
         var outputs = cat(pending.Wait(), 0); // [N, hidden]
-        var gate = cat(routes.Select(r => r.Weights).ToList(), 0); // [N]
         var routed = zeros(x.shape, ScalarType.Float32, x.device); // [T, hidden] f32
         routed.index_add_(0, rows, outputs.to(ScalarType.Float32) * gate.unsqueeze(1), Scalars.One); // [T, hidden]: scattered once
         return routed.add(y, Scalars.One).to(x.dtype).MoveToOuterDisposeScope(); // [T, hidden] (a held alpha: see Scalars)
