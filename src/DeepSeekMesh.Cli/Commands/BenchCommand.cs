@@ -33,8 +33,8 @@ public static class BenchCommand
         command.SetAction(parse =>
         {
             var options = compute.Read(parse);
-            double bandwidth = MemoryBandwidth();
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { memory_bandwidth_gb_per_s = Math.Round(bandwidth, 2), threads = TorchSharp.torch.get_num_threads() }));
+            double bandwidth = MemoryBandwidth(options.Device);
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { memory_bandwidth_gb_per_s = Math.Round(bandwidth, 2), bandwidth_of = options.Device.ToString(), threads = TorchSharp.torch.get_num_threads() }));
             using var transformer = CliOptions.Load(parse.GetValue(model)!, options);
             var c = transformer.Config;
             long activeBytes = ActiveBytes(c, options);
@@ -145,15 +145,20 @@ public static class BenchCommand
         return (active - head - kvB) + kvB * 4 + head * dense;
     }
 
-    /// <summary>Read bandwidth of this machine now: the best of several sums over 512 MB (beyond any cache).</summary>
-    static double MemoryBandwidth()
+    /// <summary>
+    /// Read bandwidth of the device the model computes on, now: the best of several sums over 512 MB
+    /// (beyond any cache; on a GPU, several times its L2). The roofline is against this memory: the
+    /// host's for the CPU, the GPU's own for CUDA (reading the sum back waits for the kernel).
+    /// </summary>
+    static double MemoryBandwidth(TorchSharp.torch.Device device)
     {
-        using var data = TorchSharp.torch.ones(128L << 20, TorchSharp.torch.ScalarType.Float32);
+        using var data = TorchSharp.torch.ones(128L << 20, TorchSharp.torch.ScalarType.Float32, device);
         double best = double.MaxValue;
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 8; i++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var sum = data.sum();
+            _ = sum.item<float>();
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return (128L << 20) * 4 / best / 1e9;
