@@ -1,11 +1,13 @@
 // Micro-benchmarks of the model's big operations, each against libtorch in the same run.
 // Usage: dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- gemv [OUT IN [ROUNDS]]
+//        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- experts
 //        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- peak
 //        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- profile MODEL_DIR [f32|bf16 [BATCH [STEPS]]]
 //        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- threadtest MODEL_DIR
 // gemv: y = x Wᵀ on the lm_head shape (default small's [129280, 1024]) for 1, 4 and 16 rows: libtorch's
-// F.linear (f32 and bf16 weights), F32Gemv (f32), Bf16Gemv (bf16), and a plain sum over the f32
+// F.linear (f32 and bf16 weights), DenseGemv (f32 and bf16), and a plain sum over the f32
 // weights (the read bandwidth), interleaved round by round; the best round of each, in GB/s of weights.
+// experts: one MoE layer's 6 routed experts at batch 1, grouped (one DenseGemv loop) vs libtorch one by one.
 // peak: fp32 GEMM GFLOP/s of libtorch (the ceiling for batch-16 decode and prefill).
 // profile: where a decode step's time goes — the model's own layer classes loaded from the
 // checkpoint and timed one by one over STEPS decode steps of BATCH sequences after a 64-token prompt.
@@ -28,6 +30,7 @@ var mode = args.Length > 0 ? args[0] : "gemv";
 var worker = new Thread(() =>
 {
     if (mode == "peak") Peak();
+    else if (mode == "experts") ExpertsBench.Run();
     else if (mode == "profile") Profile(args[1], args.Length > 2 && args[2] == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32,
         args.Length > 3 ? int.Parse(args[3]) : 1, args.Length > 4 ? int.Parse(args[4]) : 16);
     else Gemv(args.Length > 2 ? int.Parse(args[1]) : 129_280, args.Length > 2 ? int.Parse(args[2]) : 1024, args.Length > 3 ? int.Parse(args[3]) : 9);
@@ -54,9 +57,9 @@ static void Gemv(int outFeatures, int inFeatures, int rounds)
         {
             ("sum over the f32 weights (bandwidth)", f32Bytes, () => w.sum()),
             ("libtorch F.linear f32", f32Bytes, () => F.linear(x, w)),
-            ("F32Gemv f32", f32Bytes, () => F32Gemv.Forward(x, w)),
+            ("DenseGemv f32", f32Bytes, () => DenseGemv.Forward(x, w)),
             ("libtorch F.linear bf16 (x as bf16)", bf16Bytes, () => F.linear(x.to(ScalarType.BFloat16), w16)),
-            ("Bf16Gemv bf16 (f32 accumulation)", bf16Bytes, () => Bf16Gemv.Forward(x, w16)),
+            ("DenseGemv bf16 (f32 accumulation)", bf16Bytes, () => DenseGemv.Forward(x, w16)),
         };
         var best = cases.Select(_ => double.MaxValue).ToArray();
         for (int r = 0; r < rounds; r++)
@@ -67,8 +70,8 @@ static void Gemv(int outFeatures, int inFeatures, int rounds)
                 best[c] = Math.Min(best[c], clock.Elapsed.TotalSeconds);
             }
         using (var expected = F.linear(x, w))
-        using (var actual = F32Gemv.Forward(x, w))
-            Console.WriteLine($"rows {rows}: F32Gemv vs F.linear max |Δ| {(expected - actual).abs().max().item<float>():G3}");
+        using (var actual = DenseGemv.Forward(x, w))
+            Console.WriteLine($"rows {rows}: DenseGemv vs F.linear max |Δ| {(expected - actual).abs().max().item<float>():G3}");
         for (int c = 0; c < cases.Length; c++)
             Console.WriteLine($"  {cases[c].Name,-40} {best[c] * 1e3,8:F2} ms  {cases[c].Bytes / best[c] / 1e9,6:F1} GB/s");
     }
@@ -108,6 +111,8 @@ static void Profile(string directory, ScalarType weights, int batch, int steps)
     var ffn = Enumerable.Range(0, layers).Select(l => config.IsMoeLayer(l)
         ? (IFeedForward)Moe.Load(ctx, l, experts, Gate.Load(ctx, l))
         : Mlp.Load(ctx, $"model.layers.{l}.mlp", config.HiddenSize, config.IntermediateSize)).ToArray();
+    var shared = Enumerable.Range(0, layers).Select(l => config.IsMoeLayer(l) && config.NSharedExperts > 0
+        ? Mlp.Load(ctx, $"model.layers.{l}.mlp.shared_experts", config.HiddenSize, (long)config.MoeIntermediateSize * config.NSharedExperts) : null).ToArray();
     var embed = ctx.Matrix("model.embed_tokens.weight", config.VocabSize, config.HiddenSize, weights);
     using var head = ctx.Linear("lm_head.weight", config.VocabSize, config.HiddenSize);
     checkpoint.Dispose();
@@ -149,6 +154,9 @@ static void Profile(string directory, ScalarType weights, int batch, int steps)
                 {
                     Time("gate (route only, also inside MoE)", () => gate.Route(x));
                     Time("MoE (gate + grouping + routed experts + shared expert + sum)", () => ffn[l].Forward(x));
+                    var work = Enumerable.Range(0, config.NumExpertsPerTok).Select(e => new ExpertWork(e, x)).ToArray(); // k experts, every row
+                    Time("  routed experts alone (k, every row each; also inside MoE)", () => experts.Start(l, work).Wait());
+                    if (shared[l] is { } s) Time("  shared expert alone (also inside MoE)", () => s.Forward(x));
                 }
                 else Time("dense MLP (layer 0)", () => ffn[l].Forward(x));
             }
@@ -254,3 +262,49 @@ static double Bandwidth()
 }
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+/// <summary>
+/// One MoE layer's routed experts at batch 1 (k = 6 of small's shapes: gate+up [1024, 1024], down
+/// [1024, 512]): Linear.Grouped (one DenseGemv loop per projection) against libtorch one expert at
+/// a time, interleaved, f32 and bf16 weights.
+/// </summary>
+static class ExpertsBench
+{
+    public static void Run()
+    {
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            var gateUp = Enumerable.Range(0, 6).Select(_ => new Linear(randn(1024, 1024).to(dtype))).ToArray();
+            var down = Enumerable.Range(0, 6).Select(_ => new Linear(randn(1024, 512).to(dtype))).ToArray();
+            using var x = randn(1, 1024);
+            using var h = randn(1, 512);
+            var xs = Enumerable.Repeat(x, 6).ToArray();
+            var hs = Enumerable.Repeat(h, 6).ToArray();
+            double grouped = double.MaxValue, alone = double.MaxValue;
+            for (int round = 0; round < 5; round++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < 200; i++)
+                {
+                    using var a = Linear.Grouped(gateUp, xs);
+                    using var b = Linear.Grouped(down, hs);
+                }
+                grouped = Math.Min(grouped, clock.Elapsed.TotalMilliseconds / 200);
+                clock.Restart();
+                for (int i = 0; i < 200; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    for (int e = 0; e < 6; e++)
+                    {
+                        if (dtype == ScalarType.Float32) { F.linear(x, gateUp[e].Weight); F.linear(h, down[e].Weight); }
+                        else { F.linear(x.to(dtype), gateUp[e].Weight).to(ScalarType.Float32); F.linear(h.to(dtype), down[e].Weight).to(ScalarType.Float32); }
+                    }
+                }
+                alone = Math.Min(alone, clock.Elapsed.TotalMilliseconds / 200);
+            }
+            long bytes = 6L * (1024 * 1024 + 1024 * 512) * (dtype == ScalarType.Float32 ? 4 : 2);
+            Console.WriteLine($"{dtype}: grouped {grouped:F3} ms ({bytes / grouped / 1e6:F1} GB/s), libtorch one by one {alone:F3} ms ({bytes / alone / 1e6:F1} GB/s) per layer, best of 5 x 200");
+            foreach (var l in gateUp.Concat(down)) l.Dispose();
+        }
+    }
+}

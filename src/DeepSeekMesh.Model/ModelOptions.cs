@@ -22,7 +22,12 @@ public sealed record ModelOptions
     /// Norms, softmax, RoPE, the gate and the MoE sum accumulate in Float32 either way.
     /// </summary>
     public ScalarType ComputeDtype { get; init; } = ScalarType.Float32;
-    /// <summary>How projection weights are held in memory: Float32, or BFloat16 to halve memory traffic.</summary>
+    /// <summary>
+    /// How projection weights are held in memory: Float32, or BFloat16 to halve memory and its
+    /// traffic. With Float32 compute on the CPU a bf16 weight is widened exactly inside each product
+    /// (<see cref="Layers.DenseGemv"/> in decode, a widened copy in prefill), so a checkpoint stored
+    /// in bf16 computes the same numbers either way (up to summation order).
+    /// </summary>
     public ScalarType WeightDtype { get; init; } = ScalarType.Float32;
     /// <summary>
     /// Projections stored as F8 E4M3 stay so in memory (1 byte per weight plus the block scales) and

@@ -13,7 +13,8 @@ public sealed class ComputeOptions
     readonly Option<string> _weights = new("--weights")
     {
         Description = "in-memory weight dtype: f32, bf16, or fp8 (projections stored as F8_E4M3 stay FP8 with their block scales, the rest bf16); "
-                      + "default auto: projections stored as F8_E4M3 stay FP8, the rest in the compute dtype",
+                      + "default auto: projections stored as F8_E4M3 stay FP8; the rest as stored when that is bf16 (f32 compute widens each weight exactly: "
+                      + "the same numbers as f32 weights, half the memory), else in the compute dtype",
         DefaultValueFactory = _ => "auto",
     };
 
@@ -36,8 +37,12 @@ public sealed class ComputeOptions
         DefaultValueFactory = _ => "cpu",
     };
 
+    Option<DirectoryInfo>? _model;
+
+    /// <summary>Adds the options; the command's <c>--model</c> (when it has one) tells <c>--weights auto</c> how the checkpoint stores its weights.</summary>
     public ComputeOptions AddTo(Command command)
     {
+        _model = command.Options.OfType<Option<DirectoryInfo>>().FirstOrDefault(o => o.Name == "--model");
         command.Options.Add(_weights);
         command.Options.Add(_compute);
         command.Options.Add(_threads);
@@ -67,14 +72,24 @@ public sealed class ComputeOptions
         var compute = Dtype("--compute", parse.GetValue(_compute)!, auto: cuda ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
         var weights = parse.GetValue(_weights)!;
         bool keepFp8 = weights is "auto" or "fp8";
+        // auto: bf16-stored matrices stay bf16 (on the CPU the kernels widen them exactly, so f32
+        // compute gives f32's numbers at half the bytes; on CUDA compute is bf16 anyway), else the compute dtype.
+        var auto = weights == "auto" && StoredAsBf16(_model is null ? null : parse.GetValue(_model)) ? torch.ScalarType.BFloat16 : compute;
         return new ModelOptions
         {
             ComputeDtype = compute,
-            // fp8: the tensors DeepSeek stores in bf16 (embedding, lm_head) stay bf16, as in the checkpoint; auto: the compute dtype (exact f32 on CPU).
-            WeightDtype = Dtype("--weights", weights == "fp8" ? "bf16" : weights, auto: compute),
+            // fp8: the tensors DeepSeek stores in bf16 (embedding, lm_head) stay bf16, as in the checkpoint.
+            WeightDtype = Dtype("--weights", weights == "fp8" ? "bf16" : weights, auto),
             KeepFp8 = keepFp8,
             Device = torch.device(device),
         };
+    }
+
+    static bool StoredAsBf16(DirectoryInfo? model)
+    {
+        if (model is null || !model.Exists) return false; // the verb reports the missing model itself
+        using var checkpoint = Model.Weights.Checkpoint.Open(model.FullName);
+        return checkpoint.DenseMatricesAreBf16();
     }
 
     /// <summary>Expert rows travel in the compute dtype: bf16 rows when the model computes in bf16.</summary>

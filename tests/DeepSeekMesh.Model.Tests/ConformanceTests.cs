@@ -43,6 +43,29 @@ public sealed class ConformanceTests
 
     [Theory]
     [MemberData(nameof(ConformanceCase.All), MemberType = typeof(ConformanceCase))]
+    public void Bf16StoredWeightsHeldAsBf16MatchReference(string name)
+    {
+        // What --weights auto does with DeepSeek's bf16 (and FP8) checkpoints on the CPU: the dense
+        // matrices stay bf16 and every product widens them exactly, so prefill and decode must
+        // still match the fp32 reference to its tolerance, greedy tokens equal.
+        var expected = ConformanceCase.Load(Path.Combine(RepoPaths.Conformance, name));
+        using (var checkpoint = Weights.Checkpoint.Open(expected.Directory))
+            Assert.True(checkpoint.DenseMatricesAreBf16(), $"{name}: a dense matrix is not stored as bf16");
+        using var model = Transformer.Load(expected.Directory, new ModelOptions { WeightDtype = ScalarType.BFloat16 });
+        using var cache = model.NewCache();
+        var input = expected.Prompt;
+        for (int step = 0; step < expected.Generated.Length; step++)
+        {
+            var logits = Logits.Of(model, cache, input); // step 0: prefill of the prompt (widened copies), then decode (DenseGemv)
+            Logits.AssertClose(expected.StepLogits[step], logits, expected.Tolerance, $"{name} bf16 weights, step {step}");
+            int token = Logits.ArgMax(logits);
+            Assert.Equal(expected.Generated[step], token);
+            input = [token];
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ConformanceCase.All), MemberType = typeof(ConformanceCase))]
     public void NaiveAndAbsorbedAttentionAgree(string name)
     {
         var expected = ConformanceCase.Load(Path.Combine(RepoPaths.Conformance, name));

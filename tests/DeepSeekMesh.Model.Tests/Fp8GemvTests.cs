@@ -75,7 +75,8 @@ public sealed class Fp8GemvTests
             using var grouped = Mlp.Grouped(owners, xs);
             using var oneByOne = cat(owners.Select((e, i) => e.Forward(xs[i])).ToList(), 0);
             Assert.Equal(oneByOne.shape, grouped.shape);
-            Assert.Equal(TensorData.ToArray<float>(oneByOne), TensorData.ToArray<float>(grouped));
+            if (fp8) Assert.Equal(TensorData.ToArray<float>(oneByOne), TensorData.ToArray<float>(grouped)); // one kernel either way
+            else AssertClose(oneByOne, grouped, (oneByOne.abs() + 1) * 100); // libtorch alone, DenseGemv grouped: other summation orders (1e-4 relative)
             foreach (var x in xs) x.Dispose();
         }
         finally

@@ -36,11 +36,15 @@ public sealed class Linear : IDisposable
     {
         if (_fp8 is not null && _dequantized is null) return Fp8Forward(x);
         var weight = Weight;
-        if (F32Gemv.Applies(x, weight)) return F32Gemv.Forward(x, weight);
+        if (DenseGemv.Applies(x, weight)) return DenseGemv.Forward(x, weight);
         if (x.dtype == weight.dtype) return F.linear(x, weight);
-        if (Bf16Gemv.Applies(x, weight)) return Bf16Gemv.Forward(x, weight);
-        using var narrow = x.to(weight.dtype);
-        using var y = F.linear(narrow, weight);
+        if (weight.element_size() < x.element_size()) // bf16 weights, f32 activations (prefill): widen the weight, exactly
+        {
+            using var wide = weight.to(x.dtype); // [out, in]
+            return F.linear(x, wide);
+        }
+        using var wideX = x.to(weight.dtype); // f32 weights, bf16 activations: the product in f32, rounded once
+        using var y = F.linear(wideX, weight);
         return y.to(x.dtype);
     }
 
@@ -53,36 +57,59 @@ public sealed class Linear : IDisposable
 
     /// <summary>
     /// Several projections of the same widths, each on its own rows (the routed experts of one layer):
-    /// [Σ n_i, out], rows in the order given. FP8 weights on CPU run as ONE kernel over all of them;
-    /// otherwise each runs its own GEMM (measured: as fast as batching them for libtorch's dense kernels).
+    /// [Σ n_i, out], rows in the order given. On the CPU, a few rows each (decode), FP8 weights run as
+    /// ONE <see cref="Fp8Gemv"/> loop over all of them and dense fp32 or bf16 weights as one
+    /// <see cref="DenseGemv"/> loop; otherwise (prefill, CUDA) each runs its own GEMM.
     /// </summary>
     public static unsafe Tensor Grouped(IReadOnlyList<Linear> weights, IReadOnlyList<Tensor> xs) // xs[i] [n_i, in] -> [Σ n_i, out]
     {
         if (weights.Count == 0) throw new ArgumentException("no projections to run", nameof(weights));
-        if (!weights.All(w => w._fp8 is not null && w._dequantized is null && w._fp8.Codes.device_type == TorchSharp.DeviceType.CPU) || !xs.All(Fp8Gemv.Applies))
+        long outFeatures = weights[0].OutFeatures;
+        for (int i = 0; i < weights.Count; i++)
+            if (weights[i].OutFeatures != outFeatures || weights[i].InFeatures != xs[i].shape[^1])
+                throw new ArgumentException($"grouped projection {i} is [{weights[i].OutFeatures}, {weights[i].InFeatures}], rows have {xs[i].shape[^1]} values and the group {outFeatures} outputs");
+        bool fp8 = weights.All(w => w._fp8 is not null && w._dequantized is null && w._fp8.Codes.device_type == TorchSharp.DeviceType.CPU) && xs.All(Fp8Gemv.Applies);
+        var dtype = weights[0]._dense?.dtype;
+        bool dense = !fp8 && dtype is not null
+                     && weights.All(w => w._dense is { } d && d.dtype == dtype && d.device_type == TorchSharp.DeviceType.CPU && d.is_contiguous())
+                     && xs.All(x => DenseGemv.Accepts(x, dtype.Value));
+        if (!fp8 && !dense)
         {
             using var scope = NewDisposeScope();
             return cat(weights.Select((w, i) => w.Forward(xs[i])).ToList(), 0).MoveToOuterDisposeScope();
         }
-        long outFeatures = weights[0].OutFeatures;
         var y = empty([xs.Sum(x => x.shape[0]), outFeatures], ScalarType.Float32); // [Σ n, out]
         var inputs = xs.Select(x => x.is_contiguous() ? x.alias() : x.contiguous()).ToArray();
         try
         {
-            var products = new Fp8Gemv.Product[weights.Count];
             long row = 0;
-            for (int i = 0; i < products.Length; i++)
+            float* output = (float*)Inference.TensorData.Pointer(y);
+            if (fp8)
             {
-                var w = weights[i]._fp8!;
-                if (w.OutFeatures != outFeatures || w.InFeatures != inputs[i].shape[1])
-                    throw new ArgumentException($"grouped projection {i} is [{w.OutFeatures}, {w.InFeatures}], rows have {inputs[i].shape[1]} values and the group {outFeatures} outputs");
-                int n = (int)inputs[i].shape[0];
-                products[i] = new Fp8Gemv.Product(Inference.TensorData.Pointer(w.Codes), (float*)Inference.TensorData.Pointer(w.Scales),
-                    (int*)Inference.TensorData.Pointer(w.ScaleRow), (int)w.Scales.shape[1], w.BlockCols,
-                    (float*)Inference.TensorData.Pointer(inputs[i]), (float*)Inference.TensorData.Pointer(y) + row * outFeatures, n, (int)outFeatures, (int)w.InFeatures);
-                row += n;
+                var products = new Fp8Gemv.Product[weights.Count];
+                for (int i = 0; i < products.Length; i++)
+                {
+                    var w = weights[i]._fp8!;
+                    int n = (int)inputs[i].shape[0];
+                    products[i] = new Fp8Gemv.Product(Inference.TensorData.Pointer(w.Codes), (float*)Inference.TensorData.Pointer(w.Scales),
+                        (int*)Inference.TensorData.Pointer(w.ScaleRow), (int)w.Scales.shape[1], w.BlockCols,
+                        (float*)Inference.TensorData.Pointer(inputs[i]), output + row * outFeatures, n, (int)outFeatures, (int)w.InFeatures);
+                    row += n;
+                }
+                Fp8Gemv.Run(products);
             }
-            Fp8Gemv.Run(products);
+            else
+            {
+                var products = new DenseGemv.Product[weights.Count];
+                for (int i = 0; i < products.Length; i++)
+                {
+                    int n = (int)inputs[i].shape[0];
+                    products[i] = new DenseGemv.Product(Inference.TensorData.Pointer(weights[i]._dense!), (float*)Inference.TensorData.Pointer(inputs[i]),
+                        output + row * outFeatures, n, (int)outFeatures, (int)weights[i].InFeatures);
+                    row += n;
+                }
+                DenseGemv.Run(products, dtype!.Value);
+            }
         }
         finally
         {

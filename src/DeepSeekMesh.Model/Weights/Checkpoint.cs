@@ -112,6 +112,15 @@ public sealed class Checkpoint : IDisposable
         return (file, entry);
     }
 
+    /// <summary>
+    /// True when every matrix stored densely (not F8 E4M3, not a block-scale grid) is BF16, as in
+    /// DeepSeek's releases. Held as bf16 such weights lose nothing: the CPU kernels widen each one
+    /// exactly inside the product (<see cref="Layers.DenseGemv"/>), so the numbers are f32's.
+    /// </summary>
+    public bool DenseMatricesAreBf16() => TensorNames.Select(n => Find(n).Entry)
+        .Where(e => e.Shape.Length == 2 && e.DType != SafetensorsDType.F8_E4M3 && !e.Name.EndsWith("_scale_inv", StringComparison.Ordinal))
+        .All(e => e.DType == SafetensorsDType.BF16);
+
     /// <summary>True when the tensor is stored as F8 E4M3 (with block scales).</summary>
     public bool IsFp8(string name) => Find(name).Entry.DType == SafetensorsDType.F8_E4M3;
 
