@@ -22,7 +22,7 @@ run() { # label binary weights
     equal=$(jq -n --argjson a "$(jq -c .tokens <<<"$out")" --argjson b "$(jq -c .generated <<<"$ref")" '$a == $b')
     echo "$1 --weights $3: decode $tps tok/s = $(jq -n "$tps / $ref_tps * 100 | round / 100")x the reference; prefill $(jq .timing.prefill_s <<<"$out") s; tokens equal the reference: $equal"
 }
-for w in f32 bf16; do
+for w in auto f32 bf16; do
     run dsmesh "$dsmesh" "$w"
     if [ -n "$before" ]; then run "dsmesh (before)" "$before" "$w"; fi
 done

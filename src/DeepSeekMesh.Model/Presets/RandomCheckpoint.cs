@@ -48,7 +48,9 @@ public static class RandomCheckpoint
         TensorToWrite Normal(string name, long rows, long cols, double std)
         {
             ulong tensor = index++;
-            return new(name, SafetensorsDType.BF16, [rows, cols], () => Bf16(noise.Normal(tensor, rows * cols, std)));
+            return new(name, SafetensorsDType.BF16, [rows, cols], () => rows * cols > Noise.WholeLimit
+                ? noise.NormalBf16InPieces(tensor, rows * cols, std)
+                : Bf16(noise.Normal(tensor, rows * cols, std)));
         }
         IEnumerable<TensorToWrite> Linear(string name, long outF, long inF, double gain = 1.0)
         {
@@ -118,6 +120,39 @@ public static class RandomCheckpoint
     /// <summary>Reproducible normal samples per tensor: torch's CPU generator seeded from (seed, tensor index).</summary>
     sealed class Noise(ulong seed)
     {
+        /// <summary>
+        /// Tensors up to this many elements (every preset's but <c>v3-widths</c>' embedding and
+        /// lm_head) are drawn whole, as they always were; larger ones in pieces.
+        /// </summary>
+        public const long WholeLimit = 1L << 28;
+
+        const long Piece = 1L << 24;
+
+        /// <summary>
+        /// A tensor over <see cref="WholeLimit"/> (V3's 926 M-element embedding) straight to bf16
+        /// bytes: 16 M-element pieces, each from its own generator seeded from (seed, tensor, piece),
+        /// drawn in parallel. No float copy of the whole tensor (3.7 GB) is ever held.
+        /// </summary>
+        public unsafe byte[] NormalBf16InPieces(ulong tensor, long count, double std)
+        {
+            var bytes = new byte[checked(count * 2)];
+            int pieces = (int)((count + Piece - 1) / Piece);
+            fixed (byte* destination = bytes)
+            {
+                var bf16 = (ushort*)destination;
+                Parallel.For(0, pieces, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount / 2) }, p =>
+                {
+                    long first = p * Piece, n = Math.Min(Piece, count - first);
+                    using var scope = NewDisposeScope();
+                    using var g = new TorchSharp.torch.Generator(SplitMix(seed ^ SplitMix(tensor + 1) ^ SplitMix((ulong)p + 0x100000000UL)) >> 1);
+                    using var scale = (TorchSharp.Scalar)std;
+                    using var values = randn([n], generator: g).mul_(scale);
+                    Bf16Conversion.Narrow((float*)TensorData.Pointer(values), bf16 + first, n);
+                });
+            }
+            return bytes;
+        }
+
         public float[] Normal(ulong tensor, long count, double std)
         {
             using var scope = NewDisposeScope();
