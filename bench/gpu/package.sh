@@ -4,6 +4,9 @@
 # it loads the one of Python's torch), the conformance cases, the tokenizer and bench/gpu/run.sh.
 #
 #   bench/gpu/package.sh [OUT.tar.xz]      (default: artifacts/dsmesh-gpu-check.tar.xz)
+#   TORCHSHARP_NATIVE_SRC=DIR bench/gpu/package.sh     also packs TorchSharp's src/Native (the release
+#     dsmesh uses, 0.107.0: `git -C TorchSharp archive v0.107.0 src/Native | tar -x`), so run.sh can
+#     rebuild LibTorchSharp on a machine whose libtorch lacks symbols the prebuilt one needs (g++ there)
 #
 # On the GPU machine: tar -xJf dsmesh-gpu-check.tar.xz && dsmesh-gpu-check/run.sh --device cuda
 # The archive must stay within 60 MiB.
@@ -24,8 +27,9 @@ test ! -e "$PKG/dsmesh/libtorch_cpu.so" # external: no libtorch inside
 mkdir -p "$PKG/conformance"
 cp -r "$ROOT"/tests/conformance/tiny-* "$PKG/conformance/"
 cp -r "$ROOT/assets/tokenizer/deepseek-v3" "$PKG/tokenizer"
-cp "$ROOT/bench/gpu/run.sh" "$ROOT/bench/gpu/check_case.py" "$PKG/"
-chmod +x "$PKG/run.sh" "$PKG/dsmesh/dsmesh"
+cp "$ROOT/bench/gpu/run.sh" "$ROOT/bench/gpu/check_case.py" "$ROOT/bench/gpu/build-libtorchsharp.sh" "$PKG/"
+if [[ -n "${TORCHSHARP_NATIVE_SRC:-}" ]]; then cp -r "$TORCHSHARP_NATIVE_SRC" "$PKG/torchsharp-native"; fi
+chmod +x "$PKG/run.sh" "$PKG/build-libtorchsharp.sh" "$PKG/dsmesh/dsmesh"
 git -C "$ROOT" rev-parse HEAD >"$PKG/COMMIT" 2>/dev/null || true
 
 tar -C "$STAGE" -cf - dsmesh-gpu-check | xz -9e -T2 >"$OUT"

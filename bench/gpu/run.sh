@@ -6,7 +6,8 @@
 #
 # Steps, each timed, all within 8 minutes (every step has its own time limit):
 #   1. load check: the libtorch of Python's torch (DSMESH_LIBTORCH) against the symbols LibTorchSharp
-#      needs, its version, then dsmesh loads it and runs a bf16 matmul on every CUDA device;
+#      needs, its version, then dsmesh loads it and runs a bf16 matmul on every CUDA device (symbols
+#      missing and TorchSharp's native source packaged: LibTorchSharp is rebuilt against it first);
 #   2. conformance: the three reference cases through `dsmesh generate --device D`, f32 and bf16
 #      compute (greedy tokens must equal the reference's; logits within the stated tolerance);
 #   3. `dsmesh bench` on the `small` preset, batch 1 and 16, GPU utilisation sampled (nvidia-smi);
@@ -69,8 +70,17 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 # ---- 1. load check ----------------------------------------------------------------------------
 if ! step load-check 60 "$DSMESH" inspect --devices --require "$REQUIRE"; then
   sed 's/^/  /' "$OUT/load-check.log" | tee -a "$SUMMARY"
-  say "the libtorch here does not fit this dsmesh (see above); nothing else can run"
-  exit 1
+  # LibTorchSharp compiled for another libtorch: rebuild it against this one when the package
+  # carries TorchSharp's native source (package.sh with TORCHSHARP_NATIVE_SRC) and g++ is here.
+  if [[ -d "$HERE/torchsharp-native" ]] && command -v g++ >/dev/null; then
+    step rebuild-libtorchsharp 300 bash "$HERE/build-libtorchsharp.sh" "$HERE/torchsharp-native" "$DSMESH_LIBTORCH" "$HERE/dsmesh/libLibTorchSharp.so" \
+      && step load-check-rebuilt 60 "$DSMESH" inspect --devices --require "$REQUIRE"
+  fi
+  if [[ ! -s "$OUT/load-check-rebuilt.log" ]] || ! grep -q '^verdict *ok' "$OUT/load-check-rebuilt.log"; then
+    say "the libtorch here does not fit this dsmesh (see above); nothing else can run"
+    exit 1
+  fi
+  cp "$OUT/load-check-rebuilt.log" "$OUT/load-check.log"
 fi
 grep -E '^(version|symbols|cuda)' "$OUT/load-check.log" | sed 's/^/  /' | tee -a "$SUMMARY"
 
