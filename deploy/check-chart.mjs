@@ -136,7 +136,7 @@ function checkDevice(where, c, expect) {
     check(env.NVIDIA_DRIVER_CAPABILITIES === undefined && env.OMP_WAIT_POLICY === undefined, `${where}: no GPU env on a pod without GPUs`);
   }
   const weights = argValue(c.args, "--weights");
-  check(weights === expect.weights, `${where}: --weights ${weights} (expected ${expect.weights}: absent = the compute dtype)`);
+  check(weights === expect.weights, `${where}: --weights ${weights} (expected ${expect.weights}: absent = auto)`);
   const compute = argValue(c.args, "--compute");
   check(compute === expect.computes?.[where.split("/").pop()], `${where}: --compute ${compute} (expected ${expect.computes?.[where.split("/").pop()]}: absent = the binary's default, bf16 on CUDA)`);
 }

@@ -54,7 +54,9 @@ public sealed class ComputeOptions
     public string WeightsName(ParseResult parse)
     {
         var options = Read(parse, setThreads: false);
-        return options.KeepFp8 ? $"fp8 (others {DtypeName(options.WeightDtype)})" : DtypeName(options.WeightDtype);
+        var model = _model is null ? null : parse.GetValue(_model);
+        bool fp8 = options.KeepFp8 && (model is null || Model.Config.ModelConfig.Load(model.FullName).WeightBlockSize is not null);
+        return fp8 ? $"fp8 (others {DtypeName(options.WeightDtype)})" : DtypeName(options.WeightDtype);
     }
 
     /// <summary>The compute dtype as <c>auto</c> resolves it: f32 or bf16.</summary>
