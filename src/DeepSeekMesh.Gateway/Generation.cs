@@ -98,7 +98,7 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
             {
                 var held = job.Stream ? null : new List<ChoiceEvent>();
                 bool delivered = false, retry = false;
-                await using (var events = Attempt(job, prompt, index, choice, FrontendRetryPolicy.GrainKey(choiceKey, attempt), measured, cancellationToken)
+                await using (var events = Attempt(job, prompt, index, choice, attempt, FrontendRetryPolicy.GrainKey(choiceKey, attempt), measured, cancellationToken)
                     .GetAsyncEnumerator(cancellationToken))
                 {
                     while (true)
@@ -145,14 +145,14 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         }
     }
 
-    /// <summary>One attempt of a choice on the completion grain <paramref name="grainKey"/>; fails fast when its frontend is declared dead.</summary>
-    async IAsyncEnumerable<ChoiceEvent> Attempt(GenerationJob job, int[] prompt, int index, int choice, string grainKey, GenAiRequest measured,
+    /// <summary>Attempt <paramref name="attempt"/> (0: the first) of a choice on the completion grain <paramref name="grainKey"/>; fails fast when its frontend is declared dead.</summary>
+    async IAsyncEnumerable<ChoiceEvent> Attempt(GenerationJob job, int[] prompt, int index, int choice, int attempt, string grainKey, GenAiRequest measured,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<ICompletionGrain>(grainKey);
         if (FrontendAffinity.KeyOf(prompt) is { } prefix) RequestContext.Set(FrontendAffinity.RequestContextKey, prefix); // session affinity: the frontend that holds this prefix
         // Where the grain lives (this call activates it), so that its silo's death ends the attempt.
-        var silo = await grain.Silo().WaitAsync(SiloAnswerTimeout, cancellationToken);
+        var silo = await grain.Silo().WaitAsync(SiloAnswerTimeout(attempt), cancellationToken);
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var watched = watch.Watch(silo, lost);
         var text = job.Model.Codec.NewStream(job.Stop, job.SkipSpecialTokens);
@@ -199,8 +199,14 @@ public sealed class Generation(IGrainFactory grains, GatewayMetrics metrics, Gat
         }
     }
 
-    /// <summary>How long a completion grain may take to say where it lives (the call that activates it).</summary>
-    static readonly TimeSpan SiloAnswerTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a completion grain may take to say where it lives (the call that activates it): 2 s on
+    /// the first attempt, 2 s more on each retry, at most 10 s. Placed on a frontend that was just
+    /// killed (membership still lists it for a second or two), the call is never answered; a short
+    /// first wait lets the retry, on a fresh grain, reach the survivor (a new request within ~2 s of a
+    /// frontend's death instead of 10). A slow but live frontend costs a spare activation at worst.
+    /// </summary>
+    static TimeSpan SiloAnswerTimeout(int attempt) => TimeSpan.FromSeconds(Math.Min(10, 2 * (attempt + 1)));
 
     /// <summary>
     /// The grain stream's next token. The wait ends when <paramref name="lost"/> is cancelled (the frontend died)

@@ -248,9 +248,10 @@ public sealed class FrontendLossTests
         Assert.All(late, f => Assert.True(f.Status == HttpStatusCode.OK, $"new request {f.SentAfterKill:F0} ms after the kill: {f.Status} {f.Body}"));
         var afterTwo = late.Where(f => f.SentAfterKill >= 2000).ToList();
         Assert.NotEmpty(afterTwo);
-        // Retried, not hung (a request lost with its gateway would wait out Orleans' 30 s response timeout);
-        // the 2 s goal is reported below, measured, not asserted on a shared 2-core machine.
-        Assert.True(late.Max(f => f.Latency) < 20_000, $"a new request took {late.Max(f => f.Latency):F0} ms");
+        // Retried, not hung: a request lost with its gateway would wait out Orleans' 30 s response timeout,
+        // one placed on the dead frontend the 10 s the gateway once gave its first call. The goal is 2 s
+        // (measured quiet: max 0.3-1.4 s); 6 s leaves room for a loaded CI machine and still tells them apart.
+        Assert.True(late.Max(f => f.Latency) < 6_000, $"a new request took {late.Max(f => f.Latency):F0} ms");
         Assert.Empty(notReady); // one frontend lives: ready throughout
         var mesh = JsonNode.Parse(await http.GetStringAsync("/v1/mesh"))!;
         long retries = mesh["gateway"]!["frontend_retries"]!.GetValue<long>();
