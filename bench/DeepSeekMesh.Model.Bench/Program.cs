@@ -22,7 +22,7 @@ using DeepSeekMesh.Sampling;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-set_num_threads(Environment.ProcessorCount);
+set_num_threads(int.TryParse(Environment.GetEnvironmentVariable("TORCH_THREADS"), out var torchThreads) ? torchThreads : Environment.ProcessorCount); // TORCH_THREADS: libtorch's intra-op threads (our kernels use the .NET pool either way)
 Console.WriteLine($"threads {get_num_threads()}, cores {Environment.ProcessorCount}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, load average {LoadAverage()}");
 var mode = args.Length > 0 ? args[0] : "gemv";
 // Not on the main thread: the thread that loads the weights ran later libtorch ops several times

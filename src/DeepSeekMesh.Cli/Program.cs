@@ -18,6 +18,7 @@ var root = new RootCommand("dsmesh — DeepSeekMesh: serve DeepSeek-V3-architect
 };
 return CliErrors.Run(() =>
 {
+    DeepSeekMesh.Model.Native.NativeHeap.Configure(); // glibc: a fixed mmap threshold and 2 arenas, so freed tensors go back to the system
     DeepSeekMesh.Model.Native.LibTorchRuntime.Preload(); // the external build's DSMESH_LIBTORCH, before the first tensor
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 });

@@ -15,6 +15,9 @@ public sealed class PlacementTests
         await using var mesh = await MeshCluster.StartAsync(TestModels.Tiny);
         var frontend = mesh.Frontend.SiloAddress;
         var expertSilos = mesh.ExpertSilos.Select(s => s.SiloAddress).ToHashSet();
+        // Experts follow the placement plan: wait until it spans both expert silos. A step taken before the
+        // second joined the plan can put every expert on the first (this test failed once in a full run).
+        await mesh.WaitForPlanAsync(expertSilos: 2);
 
         // The frontend itself calls the experts (as its engine does), and a completion streams through the engine.
         var requests = new[] { new GenerationRequest([3, 14, 15, 92, 65], Runs.Greedy(6)) };

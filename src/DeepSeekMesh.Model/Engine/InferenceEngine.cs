@@ -30,6 +30,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     readonly Thread _loop;
     readonly int[] _eos;
     readonly Lazy<TokenVocabulary>? _vocabulary;
+    float[] _hostLogits = []; // each step's logits on the host; the engine thread's alone, reused (not a new LOH array per step)
     int _waitingCount;
     long _steps, _tokens, _promptTokens, _cachedTokens;
 
@@ -215,7 +216,8 @@ public sealed class InferenceEngine : IAsyncDisposable
         {
             using var forward = new ForwardBatch(batch.Select((s, i) => (s.Cache, inputs[i])).ToArray(), Model.Options.Device);
             using var logits = Model.Forward(forward); // [S, vocab]
-            var rows = TensorData.ToArray<float>(logits);
+            TensorData.CopyTo(logits, ref _hostLogits); // [S · vocab], reused across steps
+            var rows = _hostLogits;
             int vocab = Model.Config.VocabSize;
             Interlocked.Increment(ref _steps);
             for (int i = 0; i < batch.Count; i++)

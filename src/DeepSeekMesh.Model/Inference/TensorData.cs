@@ -56,6 +56,34 @@ public static partial class TensorData
         return result;
     }
 
+    /// <summary>
+    /// Tensor → host, into <paramref name="buffer"/> (replaced by a larger one when too small): a decode
+    /// loop reuses one buffer instead of allocating its logits — a large-object-heap array — every step.
+    /// Returns the element count.
+    /// </summary>
+    public static long CopyTo<T>(Tensor t, ref T[] buffer) where T : unmanaged
+    {
+        if (t.device_type != TorchSharp.DeviceType.CPU)
+        {
+            using var cpu = t.cpu();
+            return CopyTo(cpu, ref buffer);
+        }
+        if (!t.is_contiguous())
+        {
+            using var contiguous = t.contiguous();
+            return CopyTo(contiguous, ref buffer);
+        }
+        _copies++;
+        long count = t.numel();
+        if (buffer.LongLength < count) buffer = new T[Math.Max(count, buffer.LongLength * 2)];
+        long bytes = count * Unsafe.SizeOf<T>();
+        unsafe
+        {
+            fixed (T* p = buffer) Buffer.MemoryCopy(Pointer(t), p, bytes, bytes);
+        }
+        return count;
+    }
+
     /// <summary>Host → tensor of <paramref name="shape"/> on <paramref name="device"/>.</summary>
     public static Tensor ToTensor(long[] data, long[] shape, Device device)
     {
