@@ -24,17 +24,21 @@ public sealed class MeshCluster : IAsyncDisposable
     public const string FrontendName = "Silo_0";
 
     public static async Task<MeshCluster> StartAsync(string modelDirectory, int expertSilos = 2, Func<MeshSiloOptions, MeshSiloOptions>? configure = null,
-        Func<string, SiloRole>? roleOf = null, Func<string, string>? modelOf = null)
+        Func<string, SiloRole>? roleOf = null, Func<string, string>? modelOf = null, Action<ISiloBuilder>? configureSilo = null)
     {
         var options = new MeshSiloOptions { ModelDirectory = modelDirectory, ModelId = "test" };
         if (configure is not null) options = configure(options);
         roleOf ??= name => name == FrontendName ? SiloRole.Frontend : SiloRole.Expert;
         var builder = new InProcessTestClusterBuilder((short)(1 + expertSilos));
-        builder.ConfigureSilo((silo, siloBuilder) => siloBuilder.AddDeepSeekMesh(options with
+        builder.ConfigureSilo((silo, siloBuilder) =>
         {
-            Role = roleOf(silo.SiloName),
-            ModelDirectory = modelOf?.Invoke(silo.SiloName) ?? options.ModelDirectory,
-        }));
+            siloBuilder.AddDeepSeekMesh(options with
+            {
+                Role = roleOf(silo.SiloName),
+                ModelDirectory = modelOf?.Invoke(silo.SiloName) ?? options.ModelDirectory,
+            });
+            configureSilo?.Invoke(siloBuilder);
+        });
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new MeshCluster(cluster, options);

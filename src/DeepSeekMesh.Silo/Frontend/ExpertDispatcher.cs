@@ -92,12 +92,21 @@ public sealed class ExpertDispatcher(IGrainFactory grains, ExpertPlanCache plans
                 rows += batch.Rows.Rows;
                 bytes += batch.Rows.Data.Length;
                 var silo = view.Plan.Silos[slot];
-                batches.Add((parts.ToArray(), SendBatch(silo, batch)));
+                batches.Add((parts.ToArray(), OnThreadPool(() => SendBatch(silo, batch))));
             }
         }
         Stats.Step(batches.Count, rows, bytes);
         return new PendingBatches(this, work, batches, dtype, device);
     }
+
+    /// <summary>
+    /// Starts a grain call from a thread-pool thread. Orleans pools each call's response source in a
+    /// per-thread stack without bound: taken on the thread that starts the call, returned on the one
+    /// that completes it. Started on the engine's own thread, every call took a new one and left it in
+    /// a pool thread's stack, never to be taken again: the frontend grew ~2.5 MiB a minute under load
+    /// (277,214 of them after 8 minutes of the soak). Started on the pool, they are reused.
+    /// </summary>
+    static Task<TokenRows> OnThreadPool(Func<Task<TokenRows>> call) => Thread.CurrentThread.IsThreadPoolThread ? call() : Task.Run(call);
 
     async Task<TokenRows> SendBatch(string silo, ExpertBatch batch)
     {
@@ -140,7 +149,8 @@ public sealed class ExpertDispatcher(IGrainFactory grains, ExpertPlanCache plans
             var payload = RowCodec.ToRows(work[i].Rows, wireDtype);
             rows += payload.Rows;
             bytes += payload.Data.Length;
-            calls[i] = CallExpert(layer, work[i].Expert, 0, payload);
+            int expert = work[i].Expert;
+            calls[i] = OnThreadPool(() => CallExpert(layer, expert, 0, payload));
         }
         Stats.Step(work.Count, rows, bytes);
         return new PendingExperts(this, calls, dtype, device);
