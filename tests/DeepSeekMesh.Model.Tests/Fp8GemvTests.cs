@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using DeepSeekMesh.Model.Inference;
 using DeepSeekMesh.Model.Layers;
 using DeepSeekMesh.Model.Weights;
@@ -27,15 +28,58 @@ public sealed class Fp8GemvTests
             Assert.True(values[code].Equals(ElementDecoder.Fp8E4M3[code]), $"code 0x{code:X2}: vector {values[code]} instead of {ElementDecoder.Fp8E4M3[code]}");
     }
 
+    [Fact]
+    public void ShortWideningIsExactForEveryCodeNotMarkedExact()
+    {
+        var codes = Enumerable.Range(0, 256).Select(c => (byte)c).ToArray();
+        var values = new float[256];
+        unsafe
+        {
+            fixed (byte* c = codes)
+            fixed (float* v = values)
+                for (int i = 0; i < 256; i += 8) Avx.Store(v + i, Fp8Gemv.WidenNormal(c + i));
+        }
+        int exact = 0;
+        for (int code = 0; code < 256; code++)
+        {
+            bool right = values[code].Equals(ElementDecoder.Fp8E4M3[code]);
+            if (Fp8Gemv.NeedsExactPath((byte)code)) exact++;
+            Assert.True(right != Fp8Gemv.NeedsExactPath((byte)code), $"code 0x{code:X2}: short widening {values[code]}, value {ElementDecoder.Fp8E4M3[code]}, marked {Fp8Gemv.NeedsExactPath((byte)code)}");
+        }
+        Assert.Equal(2 * (8 + 1), exact); // ±(zero and 7 subnormals), ±NaN
+    }
+
+    [Fact]
+    public void BlocksWithZeroSubnormalOrNanCodesAreMarked()
+    {
+        const int rows = 3, cols = 300, block = 128; // blocks of 128, 128 and 44 columns
+        var codes = Enumerable.Repeat((byte)0x38, rows * cols).ToArray(); // 1.0 everywhere
+        codes[0 * cols + 5] = 0x00;       // row 0, block 0: zero
+        codes[1 * cols + 130] = 0x83;     // row 1, block 1: a negative subnormal
+        codes[2 * cols + 299] = 0xFF;     // row 2, block 2: NaN, in the scalar tail of the scan
+        codes[2 * cols + 127] = 0x08;     // row 2, block 0: the smallest normal code is not marked
+        using var weight = Weight(codes, Enumerable.Repeat(1f, 3).ToArray(), rows, cols, block, block);
+        Assert.Equal(new byte[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, TensorData.ToArray<byte>(weight.ExactBlocks!));
+    }
+
     [Theory]
-    [InlineData(1, 300, 130)]   // partial blocks in both directions, a scalar tail within a block
-    [InlineData(3, 256, 257)]
-    [InlineData(8, 1024, 700)]  // the largest row count the kernel takes
-    [InlineData(20, 300, 130)]  // above it: dequantize, then libtorch
-    public void ProductMatchesDequantizeThenMatmul(int rows, int inFeatures, int outFeatures)
+    [InlineData(1, 300, 130, false)]   // partial blocks in both directions, a scalar tail within a block
+    [InlineData(1, 1024, 301, true)]   // mostly normal codes: the short widening, four rows at a time, marked blocks among them
+    [InlineData(1, 200, 37, true)]  // 37 rows: four at a time and one by one
+    [InlineData(3, 256, 257, false)]
+    [InlineData(3, 256, 257, true)]
+    [InlineData(8, 1024, 700, false)]  // the largest row count the kernel takes
+    [InlineData(20, 300, 130, false)]  // above it: dequantize, then libtorch
+    public void ProductMatchesDequantizeThenMatmul(int rows, int inFeatures, int outFeatures, bool realistic)
     {
         var random = new Random(rows * 31 + inFeatures);
-        var (linear, reference) = RandomFp8(random, outFeatures, inFeatures);
+        var (linear, reference) = RandomFp8(random, outFeatures, inFeatures, realistic);
+        if (realistic)
+        {
+            var marks = TensorData.ToArray<byte>(linear.Fp8!.ExactBlocks!);
+            Assert.Contains((byte)0, marks);
+            Assert.Contains((byte)1, marks);
+        }
         using var _ = linear;
         using var w = reference;
         using var g = new TorchSharp.torch.Generator(7);
@@ -113,12 +157,15 @@ public sealed class Fp8GemvTests
         a.Dispose();
         b.Dispose();
         using var mlp = new Mlp(gateUp, down);
-        long codes = 2 * 256 * 384 + 384 * 256, scales = 4 * (4 * 3 + 3 * 2), rowIndex = 4 * (2 * 256 + 384);
-        Assert.Equal(codes + scales + rowIndex, mlp.ParameterBytes);
+        long codes = 2 * 256 * 384 + 384 * 256, scales = 4 * (4 * 3 + 3 * 2), rowIndex = 4 * (2 * 256 + 384), marks = 2 * 256 * 3 + 384 * 2;
+        Assert.Equal(codes + scales + rowIndex + marks, mlp.ParameterBytes);
     }
 
-    /// <summary>Random codes (no NaN) and block scales, as an FP8 <see cref="Linear"/> and as its dense f32 weight computed from the table.</summary>
-    static (Linear Fp8, Tensor Dense) RandomFp8(Random random, int rows, int cols)
+    /// <summary>
+    /// Random codes (no NaN) and block scales, as an FP8 <see cref="Linear"/> and as its dense f32 weight computed from the table.
+    /// <paramref name="realistic"/>: normal codes, with a zero or subnormal code in one block in ten (as in quantized weights, where they are rare); else any code.
+    /// </summary>
+    static (Linear Fp8, Tensor Dense) RandomFp8(Random random, int rows, int cols, bool realistic = false)
     {
         const int block = 128;
         int scaleRows = (rows + block - 1) / block, scaleCols = (cols + block - 1) / block;
@@ -127,7 +174,12 @@ public sealed class Fp8GemvTests
         {
             codes[i] = (byte)random.Next(256);
             if ((codes[i] & 0x7F) == 0x7F) codes[i] ^= 1; // not NaN
+            if (realistic && (codes[i] & 0x78) == 0) codes[i] |= 0x40;
         }
+        if (realistic)
+            for (int r = 0; r < rows; r++)
+                for (int b = 0; b < scaleCols; b++)
+                    if (random.Next(10) == 0) codes[r * cols + Math.Min(cols - 1, b * block + random.Next(block))] = (byte)random.Next(8);
         var scales = Enumerable.Range(0, scaleRows * scaleCols).Select(_ => (float)(0.001 + random.NextDouble() * 0.01)).ToArray();
         var dense = new float[rows * cols];
         for (int r = 0; r < rows; r++)

@@ -9,16 +9,21 @@ namespace DeepSeekMesh.Model.Layers;
 /// y = x Wᵀ for a few fp32 rows against FP8 E4M3 weights with per-block f32 scales, dequantizing
 /// in registers (AVX2 + FMA): each weight byte is read once, widened to fp32 by exponent rebias,
 /// accumulated per scale block and the block's sum multiplied by its scale. Several products (the
-/// routed experts of one layer) run as one parallel loop over all their output rows.
+/// routed experts of one layer) run as one parallel loop over all their output rows; one input row
+/// reads four weight rows at a time from the four quarters of its tile (streams on pages of their
+/// own, as in <see cref="DenseGemv"/>).
 /// </summary>
 /// <remarks>
 /// Rebias: sign-extend the byte to 32 bits and shift it left by 20, so e4m3's sign lands on fp32's
-/// sign bit and its 4 exponent and 3 mantissa bits on the low exponent and top mantissa bits.
-/// Adding 120 to the exponent field (7 → 127 bias) gives every normal code's value exactly. A
-/// subnormal code (exponent 0: m·2⁻³·2⁻⁶) is read with exponent 1 instead, (1 + m·2⁻³)·2⁻⁶, and
-/// 2⁻⁶ subtracted (exact). The sign bit is put back, the two NaN codes (S.1111.111) set to
-/// all-ones. No step makes an fp32 subnormal (multiplying by 2¹²⁰ instead would: 10× slower here).
-/// Tested for all 256 codes.
+/// sign bit and its 4 exponent and 3 mantissa bits on the low exponent and top mantissa bits; keep
+/// those and add 120 to the exponent field (7 → 127 bias): every normal code's value, exactly, in
+/// four integer operations (<see cref="WidenNormal"/>). Codes with exponent 0 (zero and the
+/// subnormals m·2⁻⁹) and the two NaN codes need more (<see cref="Widen"/>: the subnormal read with
+/// exponent 1 and 2⁻⁶ subtracted, NaN set; ten more operations). They are rare in real weights
+/// (values under 2⁻⁶/448 of a block's largest), so the weight marks the 128-column blocks of each
+/// row that hold one (<see cref="MarkExactBlocks"/>, at load) and only those take the long path.
+/// Both paths give the same values, so results do not depend on the marks. No step makes an fp32
+/// subnormal (multiplying by 2¹²⁰ instead would: 10× slower here). Tested for all 256 codes.
 /// </remarks>
 public static unsafe class Fp8Gemv
 {
@@ -32,9 +37,14 @@ public static unsafe class Fp8Gemv
         Supported && x.dtype == ScalarType.Float32 && x.device_type == TorchSharp.DeviceType.CPU && x.dim() == 2 && x.shape[0] <= MaxRows;
 
     const int Magnitude = 0x07F00000, Exponent = 0x07800000, Sign = unchecked((int)0x80000000);
+    const int SignAndMagnitude = Sign | Magnitude;
     const int Rebias = 120 << 23;           // e4m3 exponent bias 7 → fp32's 127
     const int Implicit = 1 << 23;           // exponent field 0 → 1, so subnormals go through the normal path
     const int Subnormal = 121 << 23;        // 2⁻⁶ as fp32 bits: what that adds, subtracted again
+
+    /// <summary>Weight elements per tile of the parallel loop (as in <see cref="DenseGemv"/>: several tiles per core).</summary>
+    const long MinBytesPerTile = 256L << 10;
+    const int TilesPerCore = 8;
 
     /// <summary>One e4m3 byte's value (the kernel's rebias, one element at a time).</summary>
     public static float ToFloat(byte code)
@@ -46,7 +56,10 @@ public static unsafe class Fp8Gemv
         return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) | (shifted & Sign));
     }
 
-    /// <summary>8 e4m3 bytes → 8 fp32 values, with integer ops and one subtraction (no fp32 subnormal ever appears: they are slow).</summary>
+    /// <summary>True for the codes <see cref="WidenNormal"/> gets wrong: exponent 0 (zero, subnormals) and NaN.</summary>
+    public static bool NeedsExactPath(byte code) => (code & 0x78) == 0 || (code & 0x7F) == 0x7F;
+
+    /// <summary>8 e4m3 bytes → 8 fp32 values, any code: integer ops and one subtraction (no fp32 subnormal ever appears: they are slow).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Widen(byte* codes)
     {
@@ -59,12 +72,50 @@ public static unsafe class Fp8Gemv
         return Avx2.Or(Avx2.Or(value.AsInt32(), Avx2.And(shifted, Vector256.Create(Sign))), nan).AsSingle();
     }
 
-    /// <summary>y [Rows, Out] = x [Rows, In] · (codes [Out, In] × block scales)ᵀ; row o's scales are row ScaleRow[o] of Scales [·, ScaleCols].</summary>
-    public readonly struct Product(byte* codes, float* scales, int* scaleRow, int scaleCols, int blockCols, float* x, float* y, int rows, int outFeatures, int inFeatures)
+    /// <summary>
+    /// 8 e4m3 bytes of normal codes → 8 fp32 values: keep sign, exponent and mantissa where the shift
+    /// put them and add the rebias (the exponent field stays under 256, so the sign is untouched).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> WidenNormal(byte* codes) =>
+        Avx2.Add(Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((sbyte*)codes), 20), Vector256.Create(SignAndMagnitude)),
+            Vector256.Create(Rebias)).AsSingle();
+
+    /// <summary>
+    /// flags [rows, ceil(cols / blockCols)] = 1 where that row's block of codes [rows, cols] holds a
+    /// code <see cref="WidenNormal"/> gets wrong (see <see cref="NeedsExactPath"/>), else 0.
+    /// </summary>
+    public static void MarkExactBlocks(byte* codes, int rows, int cols, int blockCols, byte* flags)
+    {
+        int blocks = (cols + blockCols - 1) / blockCols;
+        ForRows(rows, cols, o =>
+        {
+            byte* row = codes + (long)o * cols;
+            for (int b = 0; b < blocks; b++)
+            {
+                int c = b * blockCols, end = Math.Min(c + blockCols, cols);
+                var any = Vector256<byte>.Zero;
+                for (; c + 32 <= end; c += 32)
+                {
+                    var v = Avx.LoadVector256(row + c);
+                    var zeroExponent = Avx2.CompareEqual(Avx2.And(v, Vector256.Create((byte)0x78)), Vector256<byte>.Zero);
+                    var nan = Avx2.CompareEqual(Avx2.And(v, Vector256.Create((byte)0x7F)), Vector256.Create((byte)0x7F));
+                    any = Avx2.Or(any, Avx2.Or(zeroExponent, nan));
+                }
+                bool exact = !Avx.TestZ(any, any);
+                for (; c < end && !exact; c++) exact = NeedsExactPath(row[c]);
+                flags[(long)o * blocks + b] = exact ? (byte)1 : (byte)0;
+            }
+        });
+    }
+
+    /// <summary>y [Rows, Out] = x [Rows, In] · (codes [Out, In] × block scales)ᵀ; row o's scales are row ScaleRow[o] of Scales [·, ScaleCols], its exact-path marks row o of Exact [Out, ScaleCols].</summary>
+    public readonly struct Product(byte* codes, float* scales, int* scaleRow, byte* exact, int scaleCols, int blockCols, float* x, float* y, int rows, int outFeatures, int inFeatures)
     {
         public readonly byte* Codes = codes;
         public readonly float* Scales = scales;
         public readonly int* ScaleRow = scaleRow;
+        public readonly byte* Exact = exact;
         public readonly int ScaleCols = scaleCols, BlockCols = blockCols;
         public readonly float* X = x, Y = y;
         public readonly int Rows = rows, Out = outFeatures, In = inFeatures;
@@ -76,7 +127,7 @@ public static unsafe class Fp8Gemv
         long total = 0;
         var start = new long[products.Length + 1]; // weight bytes before each product
         for (int i = 0; i < products.Length; i++) start[i + 1] = total += (long)products[i].Out * products[i].In;
-        int parts = (int)Math.Clamp(total / (256L << 10), 1, Environment.ProcessorCount);
+        int parts = (int)Math.Clamp(total / MinBytesPerTile, 1, Environment.ProcessorCount * TilesPerCore);
         if (parts == 1) RunRange(products, start, 0, total);
         else Parallel.For(0, parts, p => RunRange(products, start, total * p / parts, total * (p + 1) / parts));
     }
@@ -91,48 +142,129 @@ public static unsafe class Fp8Gemv
             ref readonly var p = ref products[i];
             int first = (int)((Math.Max(from, start[i]) - start[i] + p.In - 1) / p.In);
             int last = (int)((Math.Min(to, start[i + 1]) - start[i] + p.In - 1) / p.In);
-            for (int o = first; o < last; o++)
+            if (p.Rows == 1)
             {
-                byte* w = p.Codes + (long)o * p.In;
-                float* s = p.Scales + (long)p.ScaleRow[o] * p.ScaleCols;
-                if (p.Rows == 1) p.Y[o] = Dot(w, s, p.X, p.In, p.BlockCols);
-                else DotRows(w, s, p.X, p.Y + o, p.Rows, p.In, p.Out, p.BlockCols, buffer);
+                new Rows(p).Run(first, last);
+                continue;
             }
+            for (int o = first; o < last; o++)
+                DotRows(p.Codes + (long)o * p.In, p.Scales + (long)p.ScaleRow[o] * p.ScaleCols, p.Exact + (long)o * p.ScaleCols,
+                    p.X, p.Y + o, p.Rows, p.In, p.Out, p.BlockCols, buffer);
         }
     }
 
-    /// <summary>One output: Σ_blocks scale_b · Σ_{c in b} w_c x_c.</summary>
-    static float Dot(byte* w, float* scales, float* x, int length, int blockCols)
+    /// <summary>One input row against output rows of one product.</summary>
+    readonly struct Rows(Product p)
     {
-        var total = Vector256<float>.Zero;
-        float tail = 0;
-        for (int c0 = 0, b = 0; c0 < length; c0 += blockCols, b++)
+        readonly Product _p = p;
+
+        /// <summary>Output rows [from, to): four at a time from the four quarters of the range, then the rest one by one; the same sums either way.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int from, int to)
         {
-            int end = Math.Min(c0 + blockCols, length), c = c0;
-            var acc0 = Vector256<float>.Zero;
-            var acc1 = Vector256<float>.Zero;
-            for (; c + 16 <= end; c += 16)
-            {
-                acc0 = Fma.MultiplyAdd(Widen(w + c), Avx.LoadVector256(x + c), acc0);
-                acc1 = Fma.MultiplyAdd(Widen(w + c + 8), Avx.LoadVector256(x + c + 8), acc1);
-            }
-            for (; c + 8 <= end; c += 8) acc0 = Fma.MultiplyAdd(Widen(w + c), Avx.LoadVector256(x + c), acc0);
-            float rest = 0;
-            for (; c < end; c++) rest += ToFloat(w[c]) * x[c];
-            total = Fma.MultiplyAdd(acc0 + acc1, Vector256.Create(scales[b]), total);
-            tail += rest * scales[b];
+            int quarter = (to - from) / 4;
+            for (int j = 0; j < quarter; j++) Dot4(from + j, from + quarter + j, from + 2 * quarter + j, from + 3 * quarter + j);
+            for (int o = from + 4 * quarter; o < to; o++) _p.Y[o] = Dot(o);
         }
-        return Vector256.Sum(total) + tail;
+
+        byte* Codes(int o) => _p.Codes + (long)o * _p.In;
+        float* Scales(int o) => _p.Scales + (long)_p.ScaleRow[o] * _p.ScaleCols;
+        byte* Exact(int o) => _p.Exact + (long)o * _p.ScaleCols;
+
+        /// <summary>Rows o0..o3: per block, one accumulator each (normal codes widened in four operations when none of the four rows needs the exact path there), folded in by the block's scale.</summary>
+        void Dot4(int o0, int o1, int o2, int o3)
+        {
+            byte* w0 = Codes(o0), w1 = Codes(o1), w2 = Codes(o2), w3 = Codes(o3);
+            float* s0 = Scales(o0), s1 = Scales(o1), s2 = Scales(o2), s3 = Scales(o3);
+            byte* e0 = Exact(o0), e1 = Exact(o1), e2 = Exact(o2), e3 = Exact(o3);
+            float* x = _p.X;
+            Vector256<float> t0 = Vector256<float>.Zero, t1 = t0, t2 = t0, t3 = t0;
+            float r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+            for (int c0 = 0, b = 0; c0 < _p.In; c0 += _p.BlockCols, b++)
+            {
+                int end = Math.Min(c0 + _p.BlockCols, _p.In), vectors = c0 + (end - c0) / 8 * 8;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                if ((e0[b] | e1[b] | e2[b] | e3[b]) == 0)
+                {
+                    for (int c = c0; c < vectors; c += 8)
+                    {
+                        var xv = Avx.LoadVector256(x + c);
+                        a0 = Fma.MultiplyAdd(WidenNormal(w0 + c), xv, a0);
+                        a1 = Fma.MultiplyAdd(WidenNormal(w1 + c), xv, a1);
+                        a2 = Fma.MultiplyAdd(WidenNormal(w2 + c), xv, a2);
+                        a3 = Fma.MultiplyAdd(WidenNormal(w3 + c), xv, a3);
+                    }
+                }
+                else
+                {
+                    a0 = BlockSum(w0, x, c0, vectors, e0[b]);
+                    a1 = BlockSum(w1, x, c0, vectors, e1[b]);
+                    a2 = BlockSum(w2, x, c0, vectors, e2[b]);
+                    a3 = BlockSum(w3, x, c0, vectors, e3[b]);
+                }
+                t0 = Fma.MultiplyAdd(a0, Vector256.Create(s0[b]), t0);
+                t1 = Fma.MultiplyAdd(a1, Vector256.Create(s1[b]), t1);
+                t2 = Fma.MultiplyAdd(a2, Vector256.Create(s2[b]), t2);
+                t3 = Fma.MultiplyAdd(a3, Vector256.Create(s3[b]), t3);
+                if (vectors < end)
+                {
+                    r0 += Tail(w0, x, vectors, end) * s0[b];
+                    r1 += Tail(w1, x, vectors, end) * s1[b];
+                    r2 += Tail(w2, x, vectors, end) * s2[b];
+                    r3 += Tail(w3, x, vectors, end) * s3[b];
+                }
+            }
+            _p.Y[o0] = Vector256.Sum(t0) + r0;
+            _p.Y[o1] = Vector256.Sum(t1) + r1;
+            _p.Y[o2] = Vector256.Sum(t2) + r2;
+            _p.Y[o3] = Vector256.Sum(t3) + r3;
+        }
+
+        /// <summary>One row: the same sum, in the same order, as <see cref="Dot4"/> gives each of its rows.</summary>
+        float Dot(int o)
+        {
+            byte* w = Codes(o), e = Exact(o);
+            float* s = Scales(o), x = _p.X;
+            var t = Vector256<float>.Zero;
+            float r = 0;
+            for (int c0 = 0, b = 0; c0 < _p.In; c0 += _p.BlockCols, b++)
+            {
+                int end = Math.Min(c0 + _p.BlockCols, _p.In), vectors = c0 + (end - c0) / 8 * 8;
+                t = Fma.MultiplyAdd(BlockSum(w, x, c0, vectors, e[b]), Vector256.Create(s[b]), t);
+                if (vectors < end) r += Tail(w, x, vectors, end) * s[b];
+            }
+            return Vector256.Sum(t) + r;
+        }
+    }
+
+    /// <summary>Σ over columns [from, to) (whole vectors) of w·x, lane-wise; <paramref name="exact"/>: the block holds codes only <see cref="Widen"/> reads right.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> BlockSum(byte* w, float* x, int from, int to, byte exact)
+    {
+        var acc = Vector256<float>.Zero;
+        if (exact == 0)
+            for (int c = from; c < to; c += 8) acc = Fma.MultiplyAdd(WidenNormal(w + c), Avx.LoadVector256(x + c), acc);
+        else
+            for (int c = from; c < to; c += 8) acc = Fma.MultiplyAdd(Widen(w + c), Avx.LoadVector256(x + c), acc);
+        return acc;
+    }
+
+    /// <summary>Σ over the columns past a block's last whole vector.</summary>
+    static float Tail(byte* w, float* x, int from, int to)
+    {
+        float sum = 0;
+        for (int c = from; c < to; c++) sum += ToFloat(w[c]) * x[c];
+        return sum;
     }
 
     /// <summary>One output column for n rows: each block is widened and scaled once into <paramref name="buffer"/>, then dotted with every row.</summary>
-    static void DotRows(byte* w, float* scales, float* x, float* y, int n, int length, int outFeatures, int blockCols, float* buffer)
+    static void DotRows(byte* w, float* scales, byte* exact, float* x, float* y, int n, int length, int outFeatures, int blockCols, float* buffer)
     {
         for (int r = 0; r < n; r++) y[(long)r * outFeatures] = 0;
         for (int c0 = 0, b = 0; c0 < length; c0 += blockCols, b++)
         {
             int width = Math.Min(blockCols, length - c0);
-            Widen(w + c0, scales[b], buffer, width);
+            Widen(w + c0, scales[b], buffer, width, exact[b] != 0);
             for (int r = 0; r < n; r++)
             {
                 float* xr = x + (long)r * length + c0;
@@ -146,12 +278,15 @@ public static unsafe class Fp8Gemv
         }
     }
 
-    /// <summary>count codes × scale → fp32.</summary>
-    static void Widen(byte* codes, float scale, float* destination, int count)
+    /// <summary>count codes × scale → fp32 (<paramref name="exact"/>: codes only <see cref="Widen"/> reads right may be among them).</summary>
+    static void Widen(byte* codes, float scale, float* destination, int count, bool exact = true)
     {
         var s = Vector256.Create(scale);
         int c = 0;
-        for (; c + 8 <= count; c += 8) Avx.Store(destination + c, Avx.Multiply(Widen(codes + c), s));
+        if (exact)
+            for (; c + 8 <= count; c += 8) Avx.Store(destination + c, Avx.Multiply(Widen(codes + c), s));
+        else
+            for (; c + 8 <= count; c += 8) Avx.Store(destination + c, Avx.Multiply(WidenNormal(codes + c), s));
         for (; c < count; c++) destination[c] = ToFloat(codes[c]) * scale;
     }
 

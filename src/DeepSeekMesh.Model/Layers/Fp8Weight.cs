@@ -8,20 +8,22 @@ namespace DeepSeekMesh.Model.Layers;
 /// A projection weight kept as the checkpoint stores it: F8 E4M3 codes [out, in] (one byte each)
 /// and f32 scales, one per [block rows, block cols] block (value = code × scale of its block).
 /// Stacked projections (gate+up) keep each part's scale rows, so every output row names its
-/// scale row.
+/// scale row. On the CPU the weight also marks, per output row and column block, whether the block
+/// holds a code that needs the kernel's exact widening (<see cref="Fp8Gemv.MarkExactBlocks"/>).
 /// </summary>
 public sealed class Fp8Weight : IDisposable
 {
     public Tensor Codes { get; }     // [out, in] uint8
     public Tensor Scales { get; }    // [scale rows, ceil(in / blockCols)] f32
     public Tensor ScaleRow { get; }  // [out] int32: the scale row of each output row
+    public Tensor? ExactBlocks { get; } // [out, ceil(in / blockCols)] uint8 on the CPU: 1 where the block needs the kernel's exact widening
     public int BlockCols { get; }
 
     public long OutFeatures => Codes.shape[0];
     public long InFeatures => Codes.shape[1];
 
-    /// <summary>Resident bytes: the codes and the scales (≈ the checkpoint's bytes), plus 4 per output row.</summary>
-    public long Bytes => Codes.numel() + Scales.numel() * 4 + ScaleRow.numel() * 4;
+    /// <summary>Resident bytes: the codes and the scales (≈ the checkpoint's bytes), plus 4 per output row and 1 per row and block (0.8 %).</summary>
+    public long Bytes => Codes.numel() + Scales.numel() * 4 + ScaleRow.numel() * 4 + (ExactBlocks?.numel() ?? 0);
 
     public Fp8Weight(Tensor codes, Tensor scales, Tensor scaleRow, int blockCols)
     {
@@ -31,6 +33,16 @@ public sealed class Fp8Weight : IDisposable
         Scales = scales;
         ScaleRow = scaleRow;
         BlockCols = blockCols;
+        if (codes.device_type == TorchSharp.DeviceType.CPU && Fp8Gemv.Supported && codes.is_contiguous())
+            ExactBlocks = MarkExactBlocks(codes, blockCols);
+    }
+
+    static unsafe Tensor MarkExactBlocks(Tensor codes, int blockCols)
+    {
+        int rows = (int)codes.shape[0], cols = (int)codes.shape[1];
+        var flags = empty([rows, (cols + blockCols - 1) / blockCols], ScalarType.Byte);
+        Fp8Gemv.MarkExactBlocks(TensorData.Pointer(codes), rows, cols, blockCols, TensorData.Pointer(flags));
+        return flags;
     }
 
     /// <summary>The dense weight [out, in] in <paramref name="dtype"/> (fp32 products of code and scale, then rounded).</summary>
@@ -73,5 +85,6 @@ public sealed class Fp8Weight : IDisposable
         Codes.Dispose();
         Scales.Dispose();
         ScaleRow.Dispose();
+        ExactBlocks?.Dispose();
     }
 }

@@ -68,7 +68,7 @@ public sealed class Linear : IDisposable
         for (int i = 0; i < weights.Count; i++)
             if (weights[i].OutFeatures != outFeatures || weights[i].InFeatures != xs[i].shape[^1])
                 throw new ArgumentException($"grouped projection {i} is [{weights[i].OutFeatures}, {weights[i].InFeatures}], rows have {xs[i].shape[^1]} values and the group {outFeatures} outputs");
-        bool fp8 = weights.All(w => w._fp8 is not null && w._dequantized is null && w._fp8.Codes.device_type == TorchSharp.DeviceType.CPU) && xs.All(Fp8Gemv.Applies);
+        bool fp8 = weights.All(w => w._fp8 is { ExactBlocks: not null } && w._dequantized is null) && xs.All(Fp8Gemv.Applies);
         var dtype = weights[0]._dense?.dtype;
         bool dense = !fp8 && dtype is not null
                      && weights.All(w => w._dense is { } d && d.dtype == dtype && d.device_type == TorchSharp.DeviceType.CPU && d.is_contiguous())
@@ -92,7 +92,7 @@ public sealed class Linear : IDisposable
                     var w = weights[i]._fp8!;
                     int n = (int)inputs[i].shape[0];
                     products[i] = new Fp8Gemv.Product(Inference.TensorData.Pointer(w.Codes), (float*)Inference.TensorData.Pointer(w.Scales),
-                        (int*)Inference.TensorData.Pointer(w.ScaleRow), (int)w.Scales.shape[1], w.BlockCols,
+                        (int*)Inference.TensorData.Pointer(w.ScaleRow), Inference.TensorData.Pointer(w.ExactBlocks!), (int)w.Scales.shape[1], w.BlockCols,
                         (float*)Inference.TensorData.Pointer(inputs[i]), output + row * outFeatures, n, (int)outFeatures, (int)w.InFeatures);
                     row += n;
                 }
