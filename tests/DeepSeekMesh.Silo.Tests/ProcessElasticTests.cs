@@ -124,8 +124,9 @@ public sealed class ProcessElasticTests
             var reports = await Reports(processes);
             if (reports.Values.Count(r => r.PlanVersion > 0) == 4) break;
             // Four processes start on 2 cores next to other test assemblies: give them time, then say what they report.
-            // In 2 of 5 full CI runs one expert silo's agent kept being placed elsewhere for over 90 s (the frontend did
-            // not yet count that silo compatible for it), though membership listed the silo: 180 s, and the cause is open.
+            // In 2 of 5 full CI runs one expert silo's agent kept being placed elsewhere for over 90 s (the placing silo
+            // did not yet count that silo compatible for it, though membership listed it active); SiloKeyPlacementDirector
+            // now trusts membership. 180 s kept: a loaded CI machine starts four processes slowly.
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180),
                 $"silos do not follow a plan: {string.Join("; ", reports.Values.Select(r => $"{r.Address} {r.Role} plan v{r.PlanVersion}"))}\n{Logs(processes)}");
             await Task.Delay(200);
