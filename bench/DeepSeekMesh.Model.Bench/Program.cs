@@ -2,7 +2,7 @@
 // Usage: dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- gemv [OUT IN [ROUNDS]]
 //        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- experts
 //        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- peak
-//        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- profile MODEL_DIR [f32|bf16 [BATCH [STEPS]]]
+//        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- profile MODEL_DIR [f32|bf16|fp8 [BATCH [STEPS]]]
 //        dotnet run -c Release --project bench/DeepSeekMesh.Model.Bench -- threadtest MODEL_DIR
 // gemv: y = x Wᵀ on the lm_head shape (default small's [129280, 1024]) for 1, 4 and 16 rows: libtorch's
 // F.linear (f32 and bf16 weights), DenseGemv (f32 and bf16), and a plain sum over the f32
@@ -31,7 +31,7 @@ var worker = new Thread(() =>
 {
     if (mode == "peak") Peak();
     else if (mode == "experts") ExpertsBench.Run();
-    else if (mode == "profile") Profile(args[1], args.Length > 2 && args[2] == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32,
+    else if (mode == "profile") Profile(args[1], args.Length > 2 && args[2] is "bf16" or "fp8" ? ScalarType.BFloat16 : ScalarType.Float32, args.Length > 2 && args[2] == "fp8",
         args.Length > 3 ? int.Parse(args[3]) : 1, args.Length > 4 ? int.Parse(args[4]) : 16);
     else Gemv(args.Length > 2 ? int.Parse(args[1]) : 129_280, args.Length > 2 ? int.Parse(args[2]) : 1024, args.Length > 3 ? int.Parse(args[3]) : 9);
 });
@@ -95,9 +95,9 @@ static void Peak()
     }
 }
 
-static void Profile(string directory, ScalarType weights, int batch, int steps)
+static void Profile(string directory, ScalarType weights, bool keepFp8, int batch, int steps)
 {
-    var options = new ModelOptions { WeightDtype = weights };
+    var options = new ModelOptions { WeightDtype = weights, KeepFp8 = keepFp8 }; // fp8: FP8 projections kept, the rest bf16
     var config = ModelConfig.Load(directory);
     var checkpoint = Checkpoint.Open(directory);
     if (config.WeightBlockSize is { } block) checkpoint = checkpoint.WithBlockSize(block);

@@ -68,7 +68,8 @@ public sealed class Fp8GemvTests
     [InlineData(1, 200, 37, true)]  // 37 rows: four at a time and one by one
     [InlineData(3, 256, 257, false)]
     [InlineData(3, 256, 257, true)]
-    [InlineData(8, 1024, 700, false)]  // the largest row count the kernel takes
+    [InlineData(8, 1024, 700, false)]
+    [InlineData(16, 300, 130, true)]   // the largest row count the kernel takes
     [InlineData(20, 300, 130, false)]  // above it: dequantize, then libtorch
     public void ProductMatchesDequantizeThenMatmul(int rows, int inFeatures, int outFeatures, bool realistic)
     {
@@ -88,6 +89,28 @@ public sealed class Fp8GemvTests
         using var actual = linear.Forward(x);
         using var magnitude = F.linear(x.abs(), w.abs()); // Σ |w x|: the scale of fp32 rounding differences between summation orders
         AssertClose(expected, actual, magnitude);
+    }
+
+    [Fact]
+    public void ARowsResultDoesNotDependOnTheOtherRowsOfItsBatch()
+    {
+        var (linear, reference) = RandomFp8(new Random(21), 301, 1000, realistic: true);
+        using var _ = linear;
+        reference.Dispose();
+        using var g = new TorchSharp.torch.Generator(5);
+        using var x = randn([16, 1000], generator: g);
+        using var batch = linear.Forward(x);
+        var together = TensorData.ToArray<float>(batch);
+        foreach (int n in new[] { 1, 3, 5, 16 })
+        {
+            using var first = linear.Forward(x.narrow(0, 0, n));
+            Assert.Equal(together.Take(n * 301).ToArray(), TensorData.ToArray<float>(first));
+        }
+        for (int r = 0; r < 16; r += 5)
+        {
+            using var alone = linear.Forward(x.narrow(0, r, 1));
+            Assert.Equal(together.Skip(r * 301).Take(301).ToArray(), TensorData.ToArray<float>(alone));
+        }
     }
 
     [Theory]

@@ -28,7 +28,7 @@ namespace DeepSeekMesh.Model.Layers;
 public static unsafe class Fp8Gemv
 {
     /// <summary>Rows up to which the kernel runs; more rows (prefill) dequantize the weight once and use libtorch's GEMM.</summary>
-    public const int MaxRows = 8;
+    public const int MaxRows = 16;
 
     public static bool Supported => Avx2.IsSupported && Fma.IsSupported;
 
@@ -135,44 +135,81 @@ public static unsafe class Fp8Gemv
     /// <summary>The output rows whose weights begin in bytes [from, to) of the concatenated products.</summary>
     static void RunRange(Product[] products, long[] start, long from, long to)
     {
-        float* buffer = stackalloc float[products.Length == 0 ? 1 : products.Max(p => p.BlockCols)];
         for (int i = 0; i < products.Length; i++)
         {
             if (start[i + 1] <= from || start[i] >= to) continue;
             ref readonly var p = ref products[i];
             int first = (int)((Math.Max(from, start[i]) - start[i] + p.In - 1) / p.In);
             int last = (int)((Math.Min(to, start[i + 1]) - start[i] + p.In - 1) / p.In);
-            if (p.Rows == 1)
-            {
-                new Rows(p).Run(first, last);
-                continue;
-            }
-            for (int o = first; o < last; o++)
-                DotRows(p.Codes + (long)o * p.In, p.Scales + (long)p.ScaleRow[o] * p.ScaleCols, p.Exact + (long)o * p.ScaleCols,
-                    p.X, p.Y + o, p.Rows, p.In, p.Out, p.BlockCols, buffer);
+            new Job(p).Run(first, last);
         }
     }
 
-    /// <summary>One input row against output rows of one product.</summary>
-    readonly struct Rows(Product p)
+    /// <summary>How 8 codes become fp32: the four-operation rebias for blocks of normal codes, the exact widening for marked blocks.</summary>
+    interface IWidening
+    {
+        static abstract Vector256<float> Widen8(byte* codes);
+    }
+
+    readonly struct NormalCodes : IWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* codes) => WidenNormal(codes);
+    }
+
+    readonly struct AnyCodes : IWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* codes) => Widen(codes);
+    }
+
+    /// <summary>
+    /// Output rows of one product. Every dot product sums the same way whatever the batch and the
+    /// split: per scale block, one lane-wise accumulator over its whole vectors (in order), folded
+    /// in by the block's scale; the columns past a block's last vector in a scalar sum, scaled; at
+    /// the end the lanes, then the scalars. So a sequence's numbers do not depend on the others in
+    /// its step.
+    /// </summary>
+    readonly struct Job(Product p)
     {
         readonly Product _p = p;
 
-        /// <summary>Output rows [from, to): four at a time from the four quarters of the range, then the rest one by one; the same sums either way.</summary>
+        /// <summary>
+        /// Output rows [from, to). One input row: four weight rows at a time from the four quarters of
+        /// the range. More: two weight rows (from the two halves) against four input rows, each
+        /// widened weight used four times. Then the rest one by one.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int from, int to)
         {
-            int quarter = (to - from) / 4;
-            for (int j = 0; j < quarter; j++) Dot4(from + j, from + quarter + j, from + 2 * quarter + j, from + 3 * quarter + j);
-            for (int o = from + 4 * quarter; o < to; o++) _p.Y[o] = Dot(o);
+            if (_p.Rows == 1)
+            {
+                int quarter = (to - from) / 4;
+                for (int j = 0; j < quarter; j++) Dot4x1(from + j, from + quarter + j, from + 2 * quarter + j, from + 3 * quarter + j);
+                for (int o = from + 4 * quarter; o < to; o++) _p.Y[o] = Dot(o, _p.X);
+                return;
+            }
+            int half = (to - from) / 2;
+            for (int j = 0; j < half; j++)
+                for (int r = 0; r < _p.Rows; r += 4) Dot2x4(from + j, from + half + j, r);
+            for (int o = from + 2 * half; o < to; o++)
+                for (int r = 0; r < _p.Rows; r++) _p.Y[(long)r * _p.Out + o] = Dot(o, Row(r));
         }
 
         byte* Codes(int o) => _p.Codes + (long)o * _p.In;
         float* Scales(int o) => _p.Scales + (long)_p.ScaleRow[o] * _p.ScaleCols;
         byte* Exact(int o) => _p.Exact + (long)o * _p.ScaleCols;
+        float* Row(int r) => _p.X + (long)Math.Min(r, _p.Rows - 1) * _p.In;
 
-        /// <summary>Rows o0..o3: per block, one accumulator each (normal codes widened in four operations when none of the four rows needs the exact path there), folded in by the block's scale.</summary>
-        void Dot4(int o0, int o1, int o2, int o3)
+        /// <summary>Columns [c0, end) of block b: end, and where its whole vectors end.</summary>
+        (int End, int Vectors) Block(int c0)
+        {
+            int end = Math.Min(c0 + _p.BlockCols, _p.In);
+            return (end, c0 + (end - c0) / 8 * 8);
+        }
+
+        /// <summary>The one input row against weight rows o0..o3.</summary>
+        void Dot4x1(int o0, int o1, int o2, int o3)
         {
             byte* w0 = Codes(o0), w1 = Codes(o1), w2 = Codes(o2), w3 = Codes(o3);
             float* s0 = Scales(o0), s1 = Scales(o1), s2 = Scales(o2), s3 = Scales(o3);
@@ -182,26 +219,10 @@ public static unsafe class Fp8Gemv
             float r0 = 0, r1 = 0, r2 = 0, r3 = 0;
             for (int c0 = 0, b = 0; c0 < _p.In; c0 += _p.BlockCols, b++)
             {
-                int end = Math.Min(c0 + _p.BlockCols, _p.In), vectors = c0 + (end - c0) / 8 * 8;
+                var (end, vectors) = Block(c0);
                 Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-                if ((e0[b] | e1[b] | e2[b] | e3[b]) == 0)
-                {
-                    for (int c = c0; c < vectors; c += 8)
-                    {
-                        var xv = Avx.LoadVector256(x + c);
-                        a0 = Fma.MultiplyAdd(WidenNormal(w0 + c), xv, a0);
-                        a1 = Fma.MultiplyAdd(WidenNormal(w1 + c), xv, a1);
-                        a2 = Fma.MultiplyAdd(WidenNormal(w2 + c), xv, a2);
-                        a3 = Fma.MultiplyAdd(WidenNormal(w3 + c), xv, a3);
-                    }
-                }
-                else
-                {
-                    a0 = BlockSum(w0, x, c0, vectors, e0[b]);
-                    a1 = BlockSum(w1, x, c0, vectors, e1[b]);
-                    a2 = BlockSum(w2, x, c0, vectors, e2[b]);
-                    a3 = BlockSum(w3, x, c0, vectors, e3[b]);
-                }
+                if ((e0[b] | e1[b] | e2[b] | e3[b]) == 0) Sum4x1<NormalCodes>(w0, w1, w2, w3, x, c0, vectors, ref a0, ref a1, ref a2, ref a3);
+                else Sum4x1<AnyCodes>(w0, w1, w2, w3, x, c0, vectors, ref a0, ref a1, ref a2, ref a3);
                 t0 = Fma.MultiplyAdd(a0, Vector256.Create(s0[b]), t0);
                 t1 = Fma.MultiplyAdd(a1, Vector256.Create(s1[b]), t1);
                 t2 = Fma.MultiplyAdd(a2, Vector256.Create(s2[b]), t2);
@@ -220,33 +241,122 @@ public static unsafe class Fp8Gemv
             _p.Y[o3] = Vector256.Sum(t3) + r3;
         }
 
-        /// <summary>One row: the same sum, in the same order, as <see cref="Dot4"/> gives each of its rows.</summary>
-        float Dot(int o)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Sum4x1<T>(byte* w0, byte* w1, byte* w2, byte* w3, float* x, int from, int to,
+            ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3) where T : struct, IWidening
+        {
+            for (int c = from; c < to; c += 8)
+            {
+                var xv = Avx.LoadVector256(x + c);
+                a0 = Fma.MultiplyAdd(T.Widen8(w0 + c), xv, a0);
+                a1 = Fma.MultiplyAdd(T.Widen8(w1 + c), xv, a1);
+                a2 = Fma.MultiplyAdd(T.Widen8(w2 + c), xv, a2);
+                a3 = Fma.MultiplyAdd(T.Widen8(w3 + c), xv, a3);
+            }
+        }
+
+        /// <summary>Input rows r..r+3 (the last repeated past n) against weight rows o0, o1.</summary>
+        void Dot2x4(int o0, int o1, int r)
+        {
+            byte* w0 = Codes(o0), w1 = Codes(o1);
+            float* s0 = Scales(o0), s1 = Scales(o1);
+            byte* e0 = Exact(o0), e1 = Exact(o1);
+            float* x0 = Row(r), x1 = Row(r + 1), x2 = Row(r + 2), x3 = Row(r + 3);
+            Vector256<float> t00 = Vector256<float>.Zero, t01 = t00, t02 = t00, t03 = t00, t10 = t00, t11 = t00, t12 = t00, t13 = t00;
+            float r00 = 0, r01 = 0, r02 = 0, r03 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0;
+            for (int c0 = 0, b = 0; c0 < _p.In; c0 += _p.BlockCols, b++)
+            {
+                var (end, vectors) = Block(c0);
+                var a = new Accumulators2x4();
+                if ((e0[b] | e1[b]) == 0) Sum2x4<NormalCodes>(w0, w1, x0, x1, x2, x3, c0, vectors, ref a);
+                else Sum2x4<AnyCodes>(w0, w1, x0, x1, x2, x3, c0, vectors, ref a);
+                Vector256<float> v0 = Vector256.Create(s0[b]), v1 = Vector256.Create(s1[b]);
+                t00 = Fma.MultiplyAdd(a.A00, v0, t00);
+                t01 = Fma.MultiplyAdd(a.A01, v0, t01);
+                t02 = Fma.MultiplyAdd(a.A02, v0, t02);
+                t03 = Fma.MultiplyAdd(a.A03, v0, t03);
+                t10 = Fma.MultiplyAdd(a.A10, v1, t10);
+                t11 = Fma.MultiplyAdd(a.A11, v1, t11);
+                t12 = Fma.MultiplyAdd(a.A12, v1, t12);
+                t13 = Fma.MultiplyAdd(a.A13, v1, t13);
+                if (vectors < end)
+                {
+                    r00 += Tail(w0, x0, vectors, end) * s0[b];
+                    r01 += Tail(w0, x1, vectors, end) * s0[b];
+                    r02 += Tail(w0, x2, vectors, end) * s0[b];
+                    r03 += Tail(w0, x3, vectors, end) * s0[b];
+                    r10 += Tail(w1, x0, vectors, end) * s1[b];
+                    r11 += Tail(w1, x1, vectors, end) * s1[b];
+                    r12 += Tail(w1, x2, vectors, end) * s1[b];
+                    r13 += Tail(w1, x3, vectors, end) * s1[b];
+                }
+            }
+            Store(r, o0, o1, Vector256.Sum(t00) + r00, Vector256.Sum(t10) + r10);
+            if (r + 1 < _p.Rows) Store(r + 1, o0, o1, Vector256.Sum(t01) + r01, Vector256.Sum(t11) + r11);
+            if (r + 2 < _p.Rows) Store(r + 2, o0, o1, Vector256.Sum(t02) + r02, Vector256.Sum(t12) + r12);
+            if (r + 3 < _p.Rows) Store(r + 3, o0, o1, Vector256.Sum(t03) + r03, Vector256.Sum(t13) + r13);
+        }
+
+        void Store(int r, int o0, int o1, float y0, float y1)
+        {
+            _p.Y[(long)r * _p.Out + o0] = y0;
+            _p.Y[(long)r * _p.Out + o1] = y1;
+        }
+
+        /// <summary>One weight row against one input row: the same sums, in the same order, as the tiles give.</summary>
+        float Dot(int o, float* x)
         {
             byte* w = Codes(o), e = Exact(o);
-            float* s = Scales(o), x = _p.X;
+            float* s = Scales(o);
             var t = Vector256<float>.Zero;
             float r = 0;
             for (int c0 = 0, b = 0; c0 < _p.In; c0 += _p.BlockCols, b++)
             {
-                int end = Math.Min(c0 + _p.BlockCols, _p.In), vectors = c0 + (end - c0) / 8 * 8;
-                t = Fma.MultiplyAdd(BlockSum(w, x, c0, vectors, e[b]), Vector256.Create(s[b]), t);
+                var (end, vectors) = Block(c0);
+                var a = Vector256<float>.Zero;
+                if (e[b] == 0) Sum1x1<NormalCodes>(w, x, c0, vectors, ref a);
+                else Sum1x1<AnyCodes>(w, x, c0, vectors, ref a);
+                t = Fma.MultiplyAdd(a, Vector256.Create(s[b]), t);
                 if (vectors < end) r += Tail(w, x, vectors, end) * s[b];
             }
             return Vector256.Sum(t) + r;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Sum1x1<T>(byte* w, float* x, int from, int to, ref Vector256<float> a) where T : struct, IWidening
+        {
+            for (int c = from; c < to; c += 8) a = Fma.MultiplyAdd(T.Widen8(w + c), Avx.LoadVector256(x + c), a);
+        }
     }
 
-    /// <summary>Σ over columns [from, to) (whole vectors) of w·x, lane-wise; <paramref name="exact"/>: the block holds codes only <see cref="Widen"/> reads right.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> BlockSum(byte* w, float* x, int from, int to, byte exact)
+    /// <summary>The eight block accumulators of a 2×4 tile (two weight rows, four input rows).</summary>
+    struct Accumulators2x4
     {
-        var acc = Vector256<float>.Zero;
-        if (exact == 0)
-            for (int c = from; c < to; c += 8) acc = Fma.MultiplyAdd(WidenNormal(w + c), Avx.LoadVector256(x + c), acc);
-        else
-            for (int c = from; c < to; c += 8) acc = Fma.MultiplyAdd(Widen(w + c), Avx.LoadVector256(x + c), acc);
-        return acc;
+        public Vector256<float> A00, A01, A02, A03, A10, A11, A12, A13;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Sum2x4<T>(byte* w0, byte* w1, float* x0, float* x1, float* x2, float* x3, int from, int to, ref Accumulators2x4 a) where T : struct, IWidening
+    {
+        Vector256<float> a00 = a.A00, a01 = a.A01, a02 = a.A02, a03 = a.A03, a10 = a.A10, a11 = a.A11, a12 = a.A12, a13 = a.A13;
+        for (int c = from; c < to; c += 8)
+        {
+            var v0 = T.Widen8(w0 + c);
+            var v1 = T.Widen8(w1 + c);
+            var x = Avx.LoadVector256(x0 + c);
+            a00 = Fma.MultiplyAdd(v0, x, a00);
+            a10 = Fma.MultiplyAdd(v1, x, a10);
+            x = Avx.LoadVector256(x1 + c);
+            a01 = Fma.MultiplyAdd(v0, x, a01);
+            a11 = Fma.MultiplyAdd(v1, x, a11);
+            x = Avx.LoadVector256(x2 + c);
+            a02 = Fma.MultiplyAdd(v0, x, a02);
+            a12 = Fma.MultiplyAdd(v1, x, a12);
+            x = Avx.LoadVector256(x3 + c);
+            a03 = Fma.MultiplyAdd(v0, x, a03);
+            a13 = Fma.MultiplyAdd(v1, x, a13);
+        }
+        a = new Accumulators2x4 { A00 = a00, A01 = a01, A02 = a02, A03 = a03, A10 = a10, A11 = a11, A12 = a12, A13 = a13 };
     }
 
     /// <summary>Σ over the columns past a block's last whole vector.</summary>
@@ -257,36 +367,12 @@ public static unsafe class Fp8Gemv
         return sum;
     }
 
-    /// <summary>One output column for n rows: each block is widened and scaled once into <paramref name="buffer"/>, then dotted with every row.</summary>
-    static void DotRows(byte* w, float* scales, byte* exact, float* x, float* y, int n, int length, int outFeatures, int blockCols, float* buffer)
-    {
-        for (int r = 0; r < n; r++) y[(long)r * outFeatures] = 0;
-        for (int c0 = 0, b = 0; c0 < length; c0 += blockCols, b++)
-        {
-            int width = Math.Min(blockCols, length - c0);
-            Widen(w + c0, scales[b], buffer, width, exact[b] != 0);
-            for (int r = 0; r < n; r++)
-            {
-                float* xr = x + (long)r * length + c0;
-                var acc = Vector256<float>.Zero;
-                int c = 0;
-                for (; c + 8 <= width; c += 8) acc = Fma.MultiplyAdd(Avx.LoadVector256(buffer + c), Avx.LoadVector256(xr + c), acc);
-                float sum = Vector256.Sum(acc);
-                for (; c < width; c++) sum += buffer[c] * xr[c];
-                y[(long)r * outFeatures] += sum;
-            }
-        }
-    }
-
-    /// <summary>count codes × scale → fp32 (<paramref name="exact"/>: codes only <see cref="Widen"/> reads right may be among them).</summary>
-    static void Widen(byte* codes, float scale, float* destination, int count, bool exact = true)
+    /// <summary>count codes × scale → fp32.</summary>
+    static void Widen(byte* codes, float scale, float* destination, int count)
     {
         var s = Vector256.Create(scale);
         int c = 0;
-        if (exact)
-            for (; c + 8 <= count; c += 8) Avx.Store(destination + c, Avx.Multiply(Widen(codes + c), s));
-        else
-            for (; c + 8 <= count; c += 8) Avx.Store(destination + c, Avx.Multiply(WidenNormal(codes + c), s));
+        for (; c + 8 <= count; c += 8) Avx.Store(destination + c, Avx.Multiply(Widen(codes + c), s));
         for (; c < count; c++) destination[c] = ToFloat(codes[c]) * scale;
     }
 
