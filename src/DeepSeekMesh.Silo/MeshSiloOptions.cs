@@ -26,6 +26,13 @@ public sealed record MeshSiloOptions
 
     public ExpertCallPolicy ExpertCalls { get; init; } = new();
 
+    /// <summary>
+    /// How long a completion grain waits for its generation to start after the call that activated it
+    /// (the gateway asks where it lives first); a caller that went away in between leaves it idle, and
+    /// it deactivates then instead of after Orleans' collection age (15 minutes of state and timers).
+    /// </summary>
+    public TimeSpan CompletionStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often router grains report per-expert token counts to the stats grain.</summary>
     public TimeSpan LoadReportPeriod { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -1,3 +1,4 @@
+using Orleans.Runtime;
 using DeepSeekMesh.Contracts;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Silo.Frontend;
@@ -82,6 +83,43 @@ public sealed class CompletionGrainTests
             Assert.Equal(config.NRoutedExperts, counts.Length);
             Assert.Equal(perLayer, counts.Sum());
         });
+    }
+
+    /// <summary>
+    /// A completion grain serves one request and leaves: finished, cancelled, refused, or left by a
+    /// caller that asked where it lives and never started the generation (a gateway whose client went
+    /// away). None may stay for Orleans' collection age: under load each kept its state and timers
+    /// (the soak's frontend grew by them).
+    /// </summary>
+    [Fact]
+    public async Task CompletionGrainsDeactivateHoweverTheRequestEnds()
+    {
+        await using var mesh = await MeshCluster.StartAsync(TestModels.Tiny, expertSilos: 1,
+            configure: o => o with { CompletionStartTimeout = TimeSpan.FromSeconds(1) });
+        await Runs.Complete(mesh.Client, [1, 2, 3], Runs.Greedy(3), "finished");
+
+        using (var cancel = new CancellationTokenSource())
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                await foreach (var _ in mesh.Client.GetGrain<ICompletionGrain>("cancelled").Generate([4, 5, 6], Runs.Greedy(3000), cancel.Token))
+                    cancel.Cancel();
+            });
+
+        await Assert.ThrowsAsync<CompletionRejectedException>(() => Runs.Complete(mesh.Client, [1, 2, 3], Runs.Greedy(5000), "refused"));
+
+        await mesh.Client.GetGrain<ICompletionGrain>("asked-where-only").Silo();
+
+        var tokens = mesh.Client.GetGrain<ICompletionGrain>("disposed-unstarted").Generate([7, 8], Runs.Greedy(3)).GetAsyncEnumerator();
+        await mesh.Client.GetGrain<ICompletionGrain>("disposed-unstarted").Silo();
+        await tokens.DisposeAsync();
+
+        var left = new List<GrainId>();
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(200))
+        {
+            left = (await mesh.ActivationsAsync("dsm-completion")).Values.SelectMany(g => g).ToList();
+            if (left.Count == 0) break;
+        }
+        Assert.True(left.Count == 0, $"completion grains still active: {string.Join(", ", left)}");
     }
 
     static async Task WaitUntil(Func<bool> condition, string what)

@@ -4,6 +4,7 @@ using DeepSeekMesh.Model.Engine;
 using DeepSeekMesh.Sampling;
 using DeepSeekMesh.Silo.Mesh;
 using DeepSeekMesh.Silo.Placement;
+using Microsoft.Extensions.Options;
 using Orleans.GrainDirectory;
 using Orleans.Runtime;
 using Orleans.Placement;
@@ -14,7 +15,8 @@ namespace DeepSeekMesh.Silo.Frontend;
 /// One completion request (key: request id) on a frontend silo — the gateway's silo when it is a
 /// frontend, else any frontend. Hands the request to the silo's engine and streams the tokens as
 /// they are sampled; when the caller stops enumerating (or cancels), the sequence ends and its KV
-/// cache blocks are freed. A prompt with a prefix key in the request context goes to the frontend that
+/// cache blocks are freed; however the request ends (finished, cancelled, refused, or never started
+/// by a caller that went away) the grain deactivates. A prompt with a prefix key in the request context goes to the frontend that
 /// prefix has affinity with (<see cref="FrontendAffinity"/>: where its prefix cache likely is).
 /// </summary>
 [FrontendSilosOnly]
@@ -22,16 +24,39 @@ namespace DeepSeekMesh.Silo.Frontend;
 [PreferLocalPlacement]
 [GrainType("dsm-completion")]
 [GrainDirectory(GrainDirectoryName = Hosting.MeshSiloBuilderExtensions.CompletionDirectory)]
-public sealed class CompletionGrain(MeshFrontend frontend, ILocalSiloDetails silo) : Grain, ICompletionGrain
+public sealed class CompletionGrain(MeshFrontend frontend, ILocalSiloDetails silo, IOptions<MeshSiloOptions> options) : Grain, ICompletionGrain
 {
+    bool _generating;
+
+    /// <summary>
+    /// Checks every <see cref="MeshSiloOptions.CompletionStartTimeout"/> that a generation runs, and
+    /// leaves when none does: the gateway's first call only asks where the grain lives, and its client
+    /// may leave before the generation starts. Nor did <c>DeactivateOnIdle</c> from the generation's
+    /// end alone deactivate it (Orleans 10.4: finished, cancelled and refused grains all stayed active
+    /// for the 15-minute collection age, each with its stream's cleanup timer — the soak's frontend
+    /// grew by them).
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var every = options.Value.CompletionStartTimeout;
+        this.RegisterGrainTimer(() =>
+        {
+            if (!_generating) DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(every, every) { KeepAlive = false });
+        return Task.CompletedTask;
+    }
+
     public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToParsableString());
 
     public async IAsyncEnumerable<SampledToken> Generate(int[] prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        _generating = true;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tokens = Start(new EngineRequest(prompt, sampling), cancel.Token);
+        IAsyncEnumerator<SampledToken>? tokens = null;
         try
         {
+            tokens = Start(new EngineRequest(prompt, sampling), cancel.Token); // a refusal throws here, and the grain still leaves
             while (await Next(tokens))
             {
                 var token = tokens.Current;
@@ -42,8 +67,9 @@ public sealed class CompletionGrain(MeshFrontend frontend, ILocalSiloDetails sil
         finally
         {
             cancel.Cancel(); // a caller that left early ends the sequence
-            await tokens.DisposeAsync();
-            DeactivateOnIdle(); // one request per grain
+            if (tokens is not null) await tokens.DisposeAsync();
+            _generating = false;
+            DeactivateOnIdle(); // one request per grain (the timer makes sure)
         }
     }
 
