@@ -6,14 +6,7 @@
 #   (FP8_MODEL_DIR: e.g. dsmesh init-model --preset small --dtype fp8 --out DIR --tokenizer TOKENIZER_DIR)
 set -euo pipefail
 model=${1:?FP8 model directory (with tokenizer files)}; seconds=${2:-40}
-root=$(cd "$(dirname "$0")/.." && pwd)
-dotnet build -c Release "$root/src/DeepSeekMesh.Cli" -v q -nologo >/dev/null
-dotnet build -c Release "$root/bench/DeepSeekMesh.Gateway.Bench" -v q -nologo >/dev/null
-dsmesh="$root/src/DeepSeekMesh.Cli/bin/Release/net10.0/dsmesh"
-load="$root/bench/DeepSeekMesh.Gateway.Bench/bin/Release/net10.0/DeepSeekMesh.Gateway.Bench"
-logs=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+source "$(dirname "$0")/common.sh"
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
 
 "$dsmesh" silo --role frontend --model "$model" --silo-port 21291 --gateway-port 23291 >"$logs/frontend.log" 2>&1 & pids+=($!)
@@ -21,7 +14,7 @@ sleep 3
 "$dsmesh" silo --role expert --model "$model" --silo-port 21292 --primary 127.0.0.1:21291 >"$logs/expert1.log" 2>&1 & e1=$!; pids+=($e1)
 "$dsmesh" silo --role expert --model "$model" --silo-port 21293 --primary 127.0.0.1:21291 >"$logs/expert2.log" 2>&1 & e2=$!; pids+=($e2)
 "$dsmesh" gateway --model "$model" --port 18291 --primary 127.0.0.1:23291 >"$logs/gateway.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 180); do curl -sf http://127.0.0.1:18291/health/ready >/dev/null && break; sleep 1; done
+wait_ready 18291
 sleep 5
 echo "ready: expert silo RSS $(rss $e1) MiB and $(rss $e2) MiB (no expert activated yet: the fixed overhead)"
 "$load" --url http://127.0.0.1:18291 --mode http --concurrency 8 --duration "$seconds" --max-tokens 16 | tail -2

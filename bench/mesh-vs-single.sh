@@ -5,16 +5,7 @@
 set -euo pipefail
 model=${1:?model directory (with tokenizer files)}; seconds=${2:-30}; shift 2 || true
 levels=("${@:-1 16}"); [ $# -gt 0 ] && levels=("$@") || levels=(1 16)
-root=$(cd "$(dirname "$0")/.." && pwd)
-dotnet build -c Release "$root/src/DeepSeekMesh.Cli" -v q -nologo >/dev/null
-dotnet build -c Release "$root/bench/DeepSeekMesh.Gateway.Bench" -v q -nologo >/dev/null
-dsmesh="$root/src/DeepSeekMesh.Cli/bin/Release/net10.0/dsmesh"
-load="$root/bench/DeepSeekMesh.Gateway.Bench/bin/Release/net10.0/DeepSeekMesh.Gateway.Bench"
-logs=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-wait_ready() { for _ in $(seq 1 180); do curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null && return 0; sleep 1; done; echo "not ready: see $logs" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 measure() { # label port
   for c in "${levels[@]}"; do
     "$load" --url "http://127.0.0.1:$2" --mode http --concurrency 1 --duration 5 --max-tokens 8 >/dev/null # warm-up: experts activate
