@@ -26,13 +26,15 @@ public static unsafe class DenseGemv
     public const int MaxRows = 16;
 
     /// <summary>
-    /// Below this many fp32 weights (32 MB) libtorch's own GEMV is as fast for ONE product and wakes
-    /// no pool threads (measured: 1024×1024, 1024×512). bf16 weights have no floor: libtorch would
-    /// round the activations to bf16 (or widen the whole weight first) — this kernel widens each
-    /// weight exactly in registers, so bf16 weights compute what their f32 widening would. Nor has
-    /// a group of products (one layer's experts): together they are large.
+    /// Below this many fp32 weights (1 MB, one tile) libtorch's own GEMV on the calling thread is as
+    /// fast. From one tile up the kernel wins: decode steps run libtorch on one intra-op thread (see
+    /// <c>InferenceEngine</c>), where its GEMV reads about half the bandwidth of this kernel's two
+    /// threads; the floor was 32 MB while libtorch had every thread. bf16 weights have no floor:
+    /// libtorch would round the activations to bf16 (or widen the whole weight first), this kernel
+    /// widens each weight exactly in registers, so bf16 weights compute what their f32 widening would.
+    /// Nor has a group of products (one layer's experts): together they are large.
     /// </summary>
-    public const long MinF32Elements = 8L << 20;
+    public const long MinF32Elements = MinElementsPerTile;
 
     /// <summary>Output tiles per core: with more tiles than cores, a core that another process delays costs less.</summary>
     const int TilesPerCore = 8;
