@@ -50,8 +50,11 @@ public sealed class ExpertGrainTests
             var info = await mesh.FrontendGrains.GetExpertGrain(layer, expert).Describe();
             Assert.Equal(own, info.Tensors);
             Assert.Equal(3L * config.HiddenSize * config.MoeIntermediateSize, info.Parameters);
-            // FP8 stays FP8: the silo holds the checkpoint's codes and block scales (plus a 4-byte scale-row index per output row).
-            Assert.Equal(full.StoredBytes(own) + 4L * (2 * config.MoeIntermediateSize + config.HiddenSize), info.Bytes);
+            // FP8 stays FP8: the silo holds the checkpoint's codes and block scales (plus a 4-byte scale-row index per output row
+            // and a 1-byte exact-path mark per output row and column block).
+            long Blocks(long columns) => (columns + config.WeightBlockSize![1] - 1) / config.WeightBlockSize![1];
+            long marks = 2L * config.MoeIntermediateSize * Blocks(config.HiddenSize) + (long)config.HiddenSize * Blocks(config.MoeIntermediateSize);
+            Assert.Equal(full.StoredBytes(own) + 4L * (2 * config.MoeIntermediateSize + config.HiddenSize) + marks, info.Bytes);
             Assert.Equal(1, info.Calls);
             Assert.Equal(5, info.Rows);
 
