@@ -34,13 +34,7 @@ public static unsafe class DenseGemv
     /// widens each weight exactly in registers, so bf16 weights compute what their f32 widening would.
     /// Nor has a group of products (one layer's experts): together they are large.
     /// </summary>
-    public const long MinF32Elements = MinElementsPerTile;
-
-    /// <summary>Output tiles per core: with more tiles than cores, a core that another process delays costs less.</summary>
-    const int TilesPerCore = 8;
-
-    /// <summary>Weight elements below which one product runs on the calling thread alone.</summary>
-    const long MinElementsPerTile = 256L << 10;
+    public const long MinF32Elements = GemvTiles.MinElementsPerTile;
 
     public static bool Supported => Avx2.IsSupported && Fma.IsSupported;
 
@@ -84,35 +78,13 @@ public static unsafe class DenseGemv
         }
     }
 
-    static void Run<T>(Product[] products) where T : struct, IFormat
-    {
-        long total = 0;
-        var start = new long[products.Length + 1]; // weight elements before each product
-        for (int i = 0; i < products.Length; i++) start[i + 1] = total += (long)products[i].Out * products[i].In;
-        int parts = (int)Math.Clamp(total / MinElementsPerTile, 1, Environment.ProcessorCount * TilesPerCore);
-        if (parts == 1) RunRange<T>(products, start, 0, total);
-        else Parallel.For(0, parts, p => RunRange<T>(products, start, total * p / parts, total * (p + 1) / parts));
-    }
-
-    /// <summary>The output rows whose weights begin in elements [from, to) of the concatenated products.</summary>
-    static void RunRange<T>(Product[] products, long[] start, long from, long to) where T : struct, IFormat
-    {
-        for (int i = 0; i < products.Length; i++)
-        {
-            if (start[i + 1] <= from || start[i] >= to) continue;
-            var job = new Job<T>(products[i]);
-            int inFeatures = products[i].In;
-            int first = (int)((Math.Max(from, start[i]) - start[i] + inFeatures - 1) / inFeatures);
-            int last = (int)((Math.Min(to, start[i + 1]) - start[i] + inFeatures - 1) / inFeatures);
-            job.Run(first, last);
-        }
-    }
+    static void Run<T>(Product[] products) where T : struct, IFormat =>
+        GemvTiles.Run(products.Length, i => (products[i].Out, products[i].In), (i, first, last) => new Job<T>(products[i]).Run(first, last));
 
     /// <summary>How a weight element is read: 8 at a time as fp32 (exactly), or one.</summary>
-    interface IFormat
+    interface IFormat : IWeightFormat
     {
         static abstract int Size { get; }
-        static abstract Vector256<float> Load8(byte* row, int i);
         static abstract float Load1(byte* row, int i);
     }
 
@@ -198,29 +170,13 @@ public static unsafe class DenseGemv
         {
             byte* w0 = WeightRow(o0), w1 = WeightRow(o1);
             float* x0 = Row(r), x1 = Row(r + 1), x2 = Row(r + 2), x3 = Row(r + 3);
-            Vector256<float> a00 = Vector256<float>.Zero, a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-            int i = 0;
-            for (; i + 8 <= _in; i += 8)
-            {
-                var v0 = T.Load8(w0, i);
-                var v1 = T.Load8(w1, i);
-                var x = Avx.LoadVector256(x0 + i);
-                a00 = Fma.MultiplyAdd(v0, x, a00);
-                a10 = Fma.MultiplyAdd(v1, x, a10);
-                x = Avx.LoadVector256(x1 + i);
-                a01 = Fma.MultiplyAdd(v0, x, a01);
-                a11 = Fma.MultiplyAdd(v1, x, a11);
-                x = Avx.LoadVector256(x2 + i);
-                a02 = Fma.MultiplyAdd(v0, x, a02);
-                a12 = Fma.MultiplyAdd(v1, x, a12);
-                x = Avx.LoadVector256(x3 + i);
-                a03 = Fma.MultiplyAdd(v0, x, a03);
-                a13 = Fma.MultiplyAdd(v1, x, a13);
-            }
-            Store(r, o0, o1, Finish(a00, w0, x0, i), Finish(a10, w1, x0, i));
-            if (r + 1 < _n) Store(r + 1, o0, o1, Finish(a01, w0, x1, i), Finish(a11, w1, x1, i));
-            if (r + 2 < _n) Store(r + 2, o0, o1, Finish(a02, w0, x2, i), Finish(a12, w1, x2, i));
-            if (r + 3 < _n) Store(r + 3, o0, o1, Finish(a03, w0, x3, i), Finish(a13, w1, x3, i));
+            var a = new Accumulators2x4();
+            int i = _in / 8 * 8;
+            GemvTiles.Accumulate2x4<T>(w0, w1, x0, x1, x2, x3, 0, i, ref a);
+            Store(r, o0, o1, Finish(a.A00, w0, x0, i), Finish(a.A10, w1, x0, i));
+            if (r + 1 < _n) Store(r + 1, o0, o1, Finish(a.A01, w0, x1, i), Finish(a.A11, w1, x1, i));
+            if (r + 2 < _n) Store(r + 2, o0, o1, Finish(a.A02, w0, x2, i), Finish(a.A12, w1, x2, i));
+            if (r + 3 < _n) Store(r + 3, o0, o1, Finish(a.A03, w0, x3, i), Finish(a.A13, w1, x3, i));
         }
 
         void Store(int r, int o0, int o1, float y0, float y1)

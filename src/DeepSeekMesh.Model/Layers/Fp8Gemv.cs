@@ -42,10 +42,6 @@ public static unsafe class Fp8Gemv
     const int Implicit = 1 << 23;           // exponent field 0 → 1, so subnormals go through the normal path
     const int Subnormal = 121 << 23;        // 2⁻⁶ as fp32 bits: what that adds, subtracted again
 
-    /// <summary>Weight elements per tile of the parallel loop (as in <see cref="DenseGemv"/>: several tiles per core).</summary>
-    const long MinBytesPerTile = 256L << 10;
-    const int TilesPerCore = 8;
-
     /// <summary>One e4m3 byte's value (the kernel's rebias, one element at a time).</summary>
     public static float ToFloat(byte code)
     {
@@ -122,45 +118,20 @@ public static unsafe class Fp8Gemv
     }
 
     /// <summary>Runs every product, one parallel loop over all their output rows (split by weight bytes).</summary>
-    public static void Run(Product[] products)
-    {
-        long total = 0;
-        var start = new long[products.Length + 1]; // weight bytes before each product
-        for (int i = 0; i < products.Length; i++) start[i + 1] = total += (long)products[i].Out * products[i].In;
-        int parts = (int)Math.Clamp(total / MinBytesPerTile, 1, Environment.ProcessorCount * TilesPerCore);
-        if (parts == 1) RunRange(products, start, 0, total);
-        else Parallel.For(0, parts, p => RunRange(products, start, total * p / parts, total * (p + 1) / parts));
-    }
-
-    /// <summary>The output rows whose weights begin in bytes [from, to) of the concatenated products.</summary>
-    static void RunRange(Product[] products, long[] start, long from, long to)
-    {
-        for (int i = 0; i < products.Length; i++)
-        {
-            if (start[i + 1] <= from || start[i] >= to) continue;
-            ref readonly var p = ref products[i];
-            int first = (int)((Math.Max(from, start[i]) - start[i] + p.In - 1) / p.In);
-            int last = (int)((Math.Min(to, start[i + 1]) - start[i] + p.In - 1) / p.In);
-            new Job(p).Run(first, last);
-        }
-    }
+    public static void Run(Product[] products) =>
+        GemvTiles.Run(products.Length, i => (products[i].Out, products[i].In), (i, first, last) => new Job(products[i]).Run(first, last));
 
     /// <summary>How 8 codes become fp32: the four-operation rebias for blocks of normal codes, the exact widening for marked blocks.</summary>
-    interface IWidening
-    {
-        static abstract Vector256<float> Widen8(byte* codes);
-    }
-
-    readonly struct NormalCodes : IWidening
+    readonly struct NormalCodes : IWeightFormat
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Widen8(byte* codes) => WidenNormal(codes);
+        public static Vector256<float> Load8(byte* row, int i) => WidenNormal(row + i);
     }
 
-    readonly struct AnyCodes : IWidening
+    readonly struct AnyCodes : IWeightFormat
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Widen8(byte* codes) => Widen(codes);
+        public static Vector256<float> Load8(byte* row, int i) => Widen(row + i);
     }
 
     /// <summary>
@@ -243,15 +214,15 @@ public static unsafe class Fp8Gemv
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Sum4x1<T>(byte* w0, byte* w1, byte* w2, byte* w3, float* x, int from, int to,
-            ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3) where T : struct, IWidening
+            ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3) where T : struct, IWeightFormat
         {
             for (int c = from; c < to; c += 8)
             {
                 var xv = Avx.LoadVector256(x + c);
-                a0 = Fma.MultiplyAdd(T.Widen8(w0 + c), xv, a0);
-                a1 = Fma.MultiplyAdd(T.Widen8(w1 + c), xv, a1);
-                a2 = Fma.MultiplyAdd(T.Widen8(w2 + c), xv, a2);
-                a3 = Fma.MultiplyAdd(T.Widen8(w3 + c), xv, a3);
+                a0 = Fma.MultiplyAdd(T.Load8(w0, c), xv, a0);
+                a1 = Fma.MultiplyAdd(T.Load8(w1, c), xv, a1);
+                a2 = Fma.MultiplyAdd(T.Load8(w2, c), xv, a2);
+                a3 = Fma.MultiplyAdd(T.Load8(w3, c), xv, a3);
             }
         }
 
@@ -268,8 +239,8 @@ public static unsafe class Fp8Gemv
             {
                 var (end, vectors) = Block(c0);
                 var a = new Accumulators2x4();
-                if ((e0[b] | e1[b]) == 0) Sum2x4<NormalCodes>(w0, w1, x0, x1, x2, x3, c0, vectors, ref a);
-                else Sum2x4<AnyCodes>(w0, w1, x0, x1, x2, x3, c0, vectors, ref a);
+                if ((e0[b] | e1[b]) == 0) GemvTiles.Accumulate2x4<NormalCodes>(w0, w1, x0, x1, x2, x3, c0, vectors, ref a);
+                else GemvTiles.Accumulate2x4<AnyCodes>(w0, w1, x0, x1, x2, x3, c0, vectors, ref a);
                 Vector256<float> v0 = Vector256.Create(s0[b]), v1 = Vector256.Create(s1[b]);
                 t00 = Fma.MultiplyAdd(a.A00, v0, t00);
                 t01 = Fma.MultiplyAdd(a.A01, v0, t01);
@@ -323,40 +294,10 @@ public static unsafe class Fp8Gemv
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Sum1x1<T>(byte* w, float* x, int from, int to, ref Vector256<float> a) where T : struct, IWidening
+        static void Sum1x1<T>(byte* w, float* x, int from, int to, ref Vector256<float> a) where T : struct, IWeightFormat
         {
-            for (int c = from; c < to; c += 8) a = Fma.MultiplyAdd(T.Widen8(w + c), Avx.LoadVector256(x + c), a);
+            for (int c = from; c < to; c += 8) a = Fma.MultiplyAdd(T.Load8(w, c), Avx.LoadVector256(x + c), a);
         }
-    }
-
-    /// <summary>The eight block accumulators of a 2×4 tile (two weight rows, four input rows).</summary>
-    struct Accumulators2x4
-    {
-        public Vector256<float> A00, A01, A02, A03, A10, A11, A12, A13;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Sum2x4<T>(byte* w0, byte* w1, float* x0, float* x1, float* x2, float* x3, int from, int to, ref Accumulators2x4 a) where T : struct, IWidening
-    {
-        Vector256<float> a00 = a.A00, a01 = a.A01, a02 = a.A02, a03 = a.A03, a10 = a.A10, a11 = a.A11, a12 = a.A12, a13 = a.A13;
-        for (int c = from; c < to; c += 8)
-        {
-            var v0 = T.Widen8(w0 + c);
-            var v1 = T.Widen8(w1 + c);
-            var x = Avx.LoadVector256(x0 + c);
-            a00 = Fma.MultiplyAdd(v0, x, a00);
-            a10 = Fma.MultiplyAdd(v1, x, a10);
-            x = Avx.LoadVector256(x1 + c);
-            a01 = Fma.MultiplyAdd(v0, x, a01);
-            a11 = Fma.MultiplyAdd(v1, x, a11);
-            x = Avx.LoadVector256(x2 + c);
-            a02 = Fma.MultiplyAdd(v0, x, a02);
-            a12 = Fma.MultiplyAdd(v1, x, a12);
-            x = Avx.LoadVector256(x3 + c);
-            a03 = Fma.MultiplyAdd(v0, x, a03);
-            a13 = Fma.MultiplyAdd(v1, x, a13);
-        }
-        a = new Accumulators2x4 { A00 = a00, A01 = a01, A02 = a02, A03 = a03, A10 = a10, A11 = a11, A12 = a12, A13 = a13 };
     }
 
     /// <summary>Σ over the columns past a block's last whole vector.</summary>
