@@ -27,9 +27,10 @@ public sealed record MeshSiloOptions
     public ExpertCallPolicy ExpertCalls { get; init; } = new();
 
     /// <summary>
-    /// How long a completion grain waits for its generation to start after the call that activated it
-    /// (the gateway asks where it lives first); a caller that went away in between leaves it idle, and
-    /// it deactivates then instead of after Orleans' collection age (15 minutes of state and timers).
+    /// How often a completion grain checks that a generation runs, and leaves when none does: one never
+    /// started (the gateway asks where the grain lives first, and its client may go away in between) or
+    /// one that ended. Without it such a grain stayed for Orleans' collection age (15 minutes of state
+    /// and timers).
     /// </summary>
     public TimeSpan CompletionStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
